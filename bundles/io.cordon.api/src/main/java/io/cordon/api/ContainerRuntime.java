@@ -1,0 +1,23 @@
+package io.cordon.api;
+
+import io.cordon.api.plan.ChildPlan;
+import java.util.List;
+
+/** The runtime service the shell, the CLI and the OCI front end call. */
+public interface ContainerRuntime {
+
+    /** Launch and wait until the container exits. Launch failures come back in the result, not as exceptions. */
+    RunResult run(ContainerSpec spec, Stdio stdio);
+
+    /** The plan a launch of this spec would run now, with each op's phase and stage. Creates nothing. */
+    ChildPlan explain(ContainerSpec spec);
+
+    /** Installed stages in pipeline order. */
+    List<StageInfo> stages();
+
+    /** Running containers. */
+    List<ContainerInfo> containers();
+
+    /** Send a signal to a running container (id or unique id prefix). */
+    void kill(String id, int signal);
+}

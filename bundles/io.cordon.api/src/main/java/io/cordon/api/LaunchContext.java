@@ -1,0 +1,28 @@
+package io.cordon.api;
+
+import java.nio.file.Path;
+
+/** What a stage knows about the launch it takes part in. */
+public interface LaunchContext {
+
+    /** 64 hex digits. */
+    String containerId();
+
+    /** First 12 hex digits of the id, as Docker shows it. */
+    default String shortId() {
+        return containerId().substring(0, 12);
+    }
+
+    ContainerSpec spec();
+
+    /** The container's private host directory ({@code /run/cordon/ID}); exists from the first prepare. */
+    Path stateDirectory();
+
+    /** The hostname the container gets: {@code --hostname}, or the short id. */
+    default String hostname() {
+        return spec().hostname().orElse(shortId());
+    }
+
+    /** True for {@code --dry-run}/{@code cordon:explain}: compute the plan but create nothing on the host. */
+    boolean dryRun();
+}

@@ -1,0 +1,140 @@
+package io.cordon.api.plan;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * An immutable child plan: the namespaces to create or join and the ops in phase
+ * order. Within a phase, ops keep the order in which stages contributed them (the
+ * orchestrator calls stages sorted by phase and {@code cordon.stage.order}).
+ */
+public final class ChildPlan {
+    private final Map<Namespace, String> unshared;
+    private final List<NamespaceJoin> joins;
+    private final List<PlanEntry> entries;
+
+    private ChildPlan(Map<Namespace, String> unshared, List<NamespaceJoin> joins, List<PlanEntry> entries) {
+        this.unshared = Collections.unmodifiableMap(new EnumMap<>(unshared));
+        this.joins = List.copyOf(joins);
+        List<PlanEntry> sorted = new ArrayList<>(entries);
+        sorted.sort(Comparator.comparing(PlanEntry::phase)); // stable: keeps contribution order within a phase
+        this.entries = List.copyOf(sorted);
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** New namespaces and the stage that asked for each. */
+    public Map<Namespace, String> unshared() {
+        return unshared;
+    }
+
+    public List<NamespaceJoin> joins() {
+        return joins;
+    }
+
+    public List<PlanEntry> entries() {
+        return entries;
+    }
+
+    public long cloneFlags() {
+        long flags = 0;
+        for (Namespace ns : unshared.keySet()) {
+            flags |= ns.cloneFlag();
+        }
+        return flags;
+    }
+
+    public Optional<Op.Exec> exec() {
+        if (entries.isEmpty() || !(entries.get(entries.size() - 1).op() instanceof Op.Exec exec)) {
+            return Optional.empty();
+        }
+        return Optional.of(exec);
+    }
+
+    /** The plan as text: namespaces, then each op in order with phase and stage. */
+    public String render() {
+        StringBuilder out = new StringBuilder();
+        out.append("namespaces:\n");
+        if (unshared.isEmpty() && joins.isEmpty()) {
+            out.append("  (none: the container shares every namespace with the host)\n");
+        }
+        unshared.forEach((ns, stage) -> out.append(String.format("  new %-7s by %s%n", ns.procName(), stage)));
+        for (NamespaceJoin j : joins) {
+            out.append(String.format("  join %-6s %s by %s%n", j.namespace().procName(), j.path(), j.stage()));
+        }
+        out.append("ops:\n");
+        int i = 0;
+        for (PlanEntry e : entries) {
+            out.append(String.format("  %3d  %-14s %-10s %s%s%n", i++, e.phase().name().toLowerCase(), e.stage(),
+                    e.op().describe(), e.optional() ? "  [optional]" : ""));
+        }
+        return out.toString();
+    }
+
+    @Override
+    public String toString() {
+        return render();
+    }
+
+    /** Collects contributions; {@link #forStage} gives each stage a view that records its name. */
+    public static final class Builder {
+        private final Map<Namespace, String> unshared = new EnumMap<>(Namespace.class);
+        private final List<NamespaceJoin> joins = new ArrayList<>();
+        private final List<PlanEntry> entries = new ArrayList<>();
+
+        private Builder() {
+        }
+
+        public PlanBuilder forStage(String stage) {
+            return new PlanBuilder() {
+                @Override
+                public PlanBuilder unshare(Namespace namespace) {
+                    if (joins.stream().anyMatch(j -> j.namespace() == namespace)) {
+                        throw new IllegalStateException(stage + ": cannot create a " + namespace.procName()
+                                + " namespace: another stage joins an existing one");
+                    }
+                    unshared.putIfAbsent(namespace, stage);
+                    return this;
+                }
+
+                @Override
+                public PlanBuilder join(Namespace namespace, String path) {
+                    if (unshared.containsKey(namespace)) {
+                        throw new IllegalStateException(stage + ": cannot join a " + namespace.procName()
+                                + " namespace: " + unshared.get(namespace) + " creates a new one");
+                    }
+                    joins.add(new NamespaceJoin(namespace, path, stage));
+                    return this;
+                }
+
+                @Override
+                public PlanBuilder add(Phase phase, Op op) {
+                    entries.add(new PlanEntry(phase, stage, op, false));
+                    return this;
+                }
+
+                @Override
+                public PlanBuilder addOptional(Phase phase, Op op) {
+                    entries.add(new PlanEntry(phase, stage, op, true));
+                    return this;
+                }
+
+                @Override
+                public boolean unshares(Namespace namespace) {
+                    return unshared.containsKey(namespace);
+                }
+            };
+        }
+
+        public ChildPlan build() {
+            return new ChildPlan(unshared, joins, entries);
+        }
+    }
+}

@@ -1,0 +1,20 @@
+package io.cordon.api.plan;
+
+/** What a stage sees of the plan while it contributes. */
+public interface PlanBuilder {
+
+    /** Clone the child into a new namespace of this type. */
+    PlanBuilder unshare(Namespace namespace);
+
+    /** Join the namespace at {@code path} (a /proc/PID/ns file or a bind-mounted one). */
+    PlanBuilder join(Namespace namespace, String path);
+
+    /** Append an op to a phase. */
+    PlanBuilder add(Phase phase, Op op);
+
+    /** Append an op that is skipped if its target does not exist in the child. */
+    PlanBuilder addOptional(Phase phase, Op op);
+
+    /** Whether a stage that contributed before this one asked for a new namespace of this type. */
+    boolean unshares(Namespace namespace);
+}

@@ -1,0 +1,84 @@
+/* Plan format of the cordon launcher protocol (docs/launcher-protocol.md). */
+#ifndef CORDON_PLAN_H
+#define CORDON_PLAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PLAN_MAGIC      0x504E4443u /* "CDNP" little-endian */
+#define PLAN_VERSION    1u
+#define PLAN_HEADER_LEN 12u
+#define PLAN_MAX_BODY   (16u << 20)
+#define PLAN_MAX_STR    (1u << 20)
+#define PLAN_MAX_BLOB   (8u << 20)
+#define PLAN_MAX_LIST   65536u
+#define PLAN_MAX_JOINS  16u
+#define PLAN_MAX_OPS    65536u
+#define PLAN_MAX_GROUPS 65536u
+#define PLAN_MAX_SYSARG 6u
+#define PLAN_MAX_FILTER 4096u
+#define PLAN_ERR_LEN    512u
+
+#define OP_FLAG_OPTIONAL 1u
+
+enum op_code {
+	OP_MOUNT = 1, OP_UMOUNT, OP_MKDIR, OP_MKNOD, OP_SYMLINK, OP_PIVOT_ROOT,
+	OP_SETHOSTNAME, OP_WRITE_FILE, OP_SETRLIMIT, OP_SETGROUPS, OP_SETRESGID,
+	OP_SETRESUID, OP_CAPSET, OP_NO_NEW_PRIVS, OP_SECCOMP, OP_SYSCALL, OP_CHDIR,
+	OP_EXEC, OP_MAX = OP_EXEC
+};
+
+enum sysarg_kind { ARG_IMM = 0, ARG_BUF = 1, ARG_RESULT = 2, ARG_STR = 3 };
+
+struct blob {
+	unsigned char *p; /* private copy, never NULL once decoded */
+	uint32_t len;
+};
+
+struct sysarg {
+	uint8_t kind;
+	uint64_t val; /* IMM value or RESULT op index */
+	void *ptr;    /* BUF / STR copy */
+};
+
+/* A decoded op. Fields are stored in payload order: strings in s[],
+ * integers (any width) in n[]. */
+struct op {
+	uint16_t code, flags;
+	size_t offset;          /* plan offset of the op header */
+	char *s[4];
+	uint64_t n[5];
+	struct blob blob;       /* WRITE_FILE data, SECCOMP filter */
+	char **list[2];         /* EXEC argv, envp (NULL-terminated) */
+	uint32_t count;         /* SETGROUPS count, SYSCALL argc */
+	uint32_t *gids;
+	struct sysarg args[PLAN_MAX_SYSARG];
+	long result;            /* SYSCALL return value, set by the child */
+};
+
+struct join {
+	uint32_t nstype;
+	char *path;
+};
+
+struct plan {
+	uint64_t clone_flags;
+	uint32_t njoins, nops;
+	struct join joins[PLAN_MAX_JOINS];
+	struct op *ops;
+	void *allocs; /* every allocation of the decoder, freed by plan_free */
+};
+
+const char *op_name(unsigned code);
+
+/* Read header + body from fd (exactly that many bytes, nothing more).
+ * Returns 0 and a malloc'd buffer, or -1 with err set. */
+int plan_read(int fd, unsigned char **buf, size_t *len, char *err, size_t errlen);
+
+/* Validate and decode a whole plan (header included). 0 or -1 with err set. */
+int plan_decode(const unsigned char *buf, size_t len, struct plan *p,
+		char *err, size_t errlen);
+
+void plan_free(struct plan *p);
+
+#endif

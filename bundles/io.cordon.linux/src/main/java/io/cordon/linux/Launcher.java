@@ -1,0 +1,18 @@
+package io.cordon.linux;
+
+import io.cordon.api.Stdio;
+import io.cordon.api.plan.ChildPlan;
+
+/**
+ * Starts the C launcher with a plan. The child is cloned into its namespaces and
+ * then waits: the caller runs the stages' host-side attach steps and calls
+ * {@link LaunchedChild#go()}.
+ */
+public interface Launcher {
+
+    /** Spawn the launcher, send the plan and return once the child exists (its PID is known). */
+    LaunchedChild spawn(ChildPlan plan, Stdio stdio);
+
+    /** Path of the launcher executable on this host (extracted from the bundle). */
+    String executable();
+}

@@ -1,0 +1,299 @@
+package io.cordon.orchestrator;
+
+import io.cordon.api.ChildProcess;
+import io.cordon.api.ContainerInfo;
+import io.cordon.api.ContainerRuntime;
+import io.cordon.api.ContainerSpec;
+import io.cordon.api.CordonException;
+import io.cordon.api.IsolationStage;
+import io.cordon.api.RunResult;
+import io.cordon.api.StageException;
+import io.cordon.api.StageInfo;
+import io.cordon.api.StageRun;
+import io.cordon.api.Stdio;
+import io.cordon.api.plan.ChildPlan;
+import io.cordon.api.plan.Op;
+import io.cordon.api.plan.PlanEntry;
+import io.cordon.api.plan.Phase;
+import io.cordon.linux.LaunchedChild;
+import io.cordon.linux.Launcher;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import org.osgi.framework.Constants;
+import org.osgi.framework.ServiceReference;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
+
+/**
+ * Runs the launch pipeline. It tracks every {@link IsolationStage} service
+ * (dynamic, greedy, multiple) and keeps them as one sorted, immutable list in a
+ * volatile field that DS replaces on each change; a launch reads that field once,
+ * so a stage that leaves mid-launch does not disturb it and the next launch sees
+ * the new set.
+ */
+@Component(service = ContainerRuntime.class)
+public class Orchestrator implements ContainerRuntime {
+    static final String ORCHESTRATOR = "orchestrator";
+    private static final Logger LOG = Logger.getLogger(Orchestrator.class.getName());
+
+    private volatile List<RegisteredStage> stages = List.of();
+    private final Map<String, Running> running = new ConcurrentHashMap<>();
+    private final Launcher launcher;
+    private final StateStore state;
+
+    private record Running(ContainerInfo info, LaunchedChild child) {
+    }
+
+    @org.osgi.service.component.annotations.Activate
+    public Orchestrator(@Reference Launcher launcher) {
+        this(launcher, Path.of(System.getProperty("cordon.root", "/run/cordon")));
+    }
+
+    public Orchestrator(Launcher launcher, Path stateRoot) {
+        this.launcher = launcher;
+        this.state = new StateStore(stateRoot);
+    }
+
+    @Reference(service = IsolationStage.class, cardinality = ReferenceCardinality.MULTIPLE,
+            policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
+    synchronized void addStage(ServiceReference<IsolationStage> ref, IsolationStage stage) {
+        Object order = ref.getProperty(IsolationStage.ORDER);
+        int o = order instanceof Number n ? n.intValue() : order != null ? Integer.parseInt(order.toString()) : 0;
+        String bundle = ref.getBundle() == null ? "?" : ref.getBundle().getSymbolicName();
+        long id = (Long) ref.getProperty(Constants.SERVICE_ID);
+        addStage(new RegisteredStage(stage, o, bundle, id));
+    }
+
+    synchronized void removeStage(ServiceReference<IsolationStage> ref, IsolationStage stage) {
+        long id = (Long) ref.getProperty(Constants.SERVICE_ID);
+        List<RegisteredStage> next = new ArrayList<>(stages);
+        next.removeIf(s -> s.serviceId() == id);
+        stages = List.copyOf(next);
+    }
+
+    /** Also used directly by unit tests that run the pipeline without a framework. */
+    synchronized void addStage(RegisteredStage stage) {
+        List<RegisteredStage> next = new ArrayList<>(stages);
+        next.add(stage);
+        next.sort(RegisteredStage.PIPELINE_ORDER);
+        stages = List.copyOf(next);
+    }
+
+    @Override
+    public List<StageInfo> stages() {
+        List<StageInfo> out = new ArrayList<>();
+        for (RegisteredStage s : stages) {
+            out.add(new StageInfo(s.stage().name(), s.stage().phase(), s.order(), s.stage().handles(),
+                    s.stage().probe(), s.bundle()));
+        }
+        return out;
+    }
+
+    @Override
+    public List<ContainerInfo> containers() {
+        List<ContainerInfo> out = new ArrayList<>();
+        running.values().forEach(r -> out.add(r.info()));
+        out.sort((a, b) -> a.created().compareTo(b.created()));
+        return out;
+    }
+
+    @Override
+    public void kill(String id, int signal) {
+        List<Running> matches = running.entrySet().stream().filter(e -> e.getKey().startsWith(id))
+                .map(Map.Entry::getValue).toList();
+        if (matches.isEmpty()) {
+            throw new CordonException("no running container with id " + id + " (see cordon ps)");
+        }
+        if (matches.size() > 1) {
+            throw new CordonException("id prefix " + id + " matches " + matches.size() + " containers: give more digits");
+        }
+        matches.get(0).child().signal(signal);
+    }
+
+    @Override
+    public ChildPlan explain(ContainerSpec spec) {
+        Launch launch = new Launch(spec.id(), spec, state.directoryOf(spec.id()), true);
+        Pipeline p = new Pipeline(launch, StageSelection.select(stages, spec));
+        try {
+            p.open();
+            p.prepare();
+            return p.contribute();
+        } finally {
+            p.release();
+        }
+    }
+
+    @Override
+    public RunResult run(ContainerSpec spec, Stdio stdio) {
+        Launch launch = new Launch(spec.id(), spec, state.directoryOf(spec.id()), false);
+        Pipeline p;
+        try {
+            p = new Pipeline(launch, StageSelection.select(stages, spec));
+            p.open();
+        } catch (CordonException e) {
+            return new RunResult(spec.id(), e.exitCode(), 0, e.getMessage());
+        }
+        LaunchedChild child = null;
+        boolean stateCreated = false;
+        try {
+            state.create(spec.id());
+            stateCreated = true;
+            p.prepare();
+            ChildPlan plan = p.contribute();
+            child = launcher.spawn(plan, stdio);
+            ContainerInfo info = new ContainerInfo(spec.id(), child.pid(), spec.command(), Instant.now(),
+                    p.stageNames());
+            running.put(spec.id(), new Running(info, child));
+            state.write(new StateStore.State("1.0.2", spec.id(), "created", child.pid(), "",
+                    info.created().toString(), spec.command(), p.stageNames()));
+            p.attach(child);
+            child.go();
+            LaunchedChild.ExecOutcome exec = child.awaitExec();
+            if (!exec.ok()) {
+                LaunchedChild.ExitStatus exit = child.awaitExit();
+                return failedExec(spec, plan, exec, exit);
+            }
+            state.write(new StateStore.State("1.0.2", spec.id(), "running", child.pid(), "",
+                    info.created().toString(), spec.command(), p.stageNames()));
+            LaunchedChild.ExitStatus exit = child.awaitExit();
+            return new RunResult(spec.id(), exit.code(), exit.signal(), null);
+        } catch (CordonException e) {
+            return new RunResult(spec.id(), e.exitCode(), 0, e.getMessage());
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "launch " + spec.id() + " failed", e);
+            return new RunResult(spec.id(), 125, 0, "internal error: " + e);
+        } finally {
+            running.remove(spec.id());
+            if (child != null) {
+                child.close();
+            }
+            p.release();
+            if (stateCreated) {
+                try {
+                    state.delete(spec.id());
+                } catch (java.io.IOException e) {
+                    LOG.log(Level.WARNING, "cannot remove the state directory of " + spec.id(), e);
+                }
+            }
+        }
+    }
+
+    /** Docker's convention: 127 command not found, 126 not executable, 125 anything else before exec. */
+    private static RunResult failedExec(ContainerSpec spec, ChildPlan plan, LaunchedChild.ExecOutcome exec,
+            LaunchedChild.ExitStatus exit) {
+        int idx = exec.opIndex();
+        if (idx >= 0 && idx < plan.entries().size()) {
+            PlanEntry e = plan.entries().get(idx);
+            if (e.op() instanceof Op.Exec x) {
+                String file = x.file();
+                if (exec.errno() == 2) {
+                    return new RunResult(spec.id(), 127, 0, "cannot run \"" + file + "\": "
+                            + (file.contains("/") ? "no such file or directory" : "executable file not found in $PATH"));
+                }
+                return new RunResult(spec.id(), 126, 0, "cannot run \"" + file + "\": " + exec.message());
+            }
+            return new RunResult(spec.id(), 125, 0, "stage " + e.stage() + " failed in the child at op " + idx
+                    + " (" + e.phase().name().toLowerCase() + "): " + exec.message());
+        }
+        return new RunResult(spec.id(), exit.code() == 0 ? 125 : exit.code(), 0, exec.message());
+    }
+
+    /** One launch's stage runs, in pipeline order. */
+    private static final class Pipeline {
+        private final Launch launch;
+        private final List<RegisteredStage> chosen;
+        private final List<StageRun> runs = new ArrayList<>();
+        private final List<StageRun> prepared = new ArrayList<>();
+
+        Pipeline(Launch launch, List<RegisteredStage> chosen) {
+            this.launch = launch;
+            this.chosen = chosen;
+        }
+
+        List<String> stageNames() {
+            return chosen.stream().map(s -> s.stage().name()).toList();
+        }
+
+        void open() {
+            for (RegisteredStage s : chosen) {
+                try {
+                    runs.add(s.stage().open(launch));
+                } catch (CordonException e) {
+                    throw e;
+                } catch (RuntimeException e) {
+                    throw new StageException(s.stage().name(), "open", e);
+                }
+            }
+        }
+
+        void prepare() {
+            for (int i = 0; i < runs.size(); i++) {
+                StageRun run = runs.get(i);
+                prepared.add(run);
+                try {
+                    run.prepare();
+                } catch (StageException e) {
+                    throw e;
+                } catch (Exception e) {
+                    throw new StageException(chosen.get(i).stage().name(), "prepare", e);
+                }
+            }
+        }
+
+        ChildPlan contribute() {
+            ChildPlan.Builder builder = ChildPlan.builder();
+            for (int i = 0; i < runs.size(); i++) {
+                String name = chosen.get(i).stage().name();
+                try {
+                    runs.get(i).contribute(builder.forStage(name));
+                } catch (StageException e) {
+                    throw e;
+                } catch (Exception e) {
+                    throw new StageException(name, "contribute", e);
+                }
+            }
+            ContainerSpec spec = launch.spec();
+            var exec = builder.forStage(ORCHESTRATOR);
+            exec.add(Phase.EXEC, new Op.Chdir(spec.workdir()));
+            exec.add(Phase.EXEC, new Op.Exec(spec.command().get(0), spec.command(),
+                    spec.effectiveEnv(launch.hostname())));
+            return builder.build();
+        }
+
+        void attach(ChildProcess child) {
+            for (int i = 0; i < runs.size(); i++) {
+                try {
+                    runs.get(i).attach(child);
+                } catch (StageException e) {
+                    throw e;
+                } catch (Exception e) {
+                    throw new StageException(chosen.get(i).stage().name(), "attach", e);
+                }
+            }
+        }
+
+        /** Release every prepared run in reverse order; one failing release does not stop the others. */
+        void release() {
+            List<StageRun> reverse = new ArrayList<>(prepared);
+            Collections.reverse(reverse);
+            for (StageRun run : reverse) {
+                try {
+                    run.release();
+                } catch (Exception e) {
+                    LOG.log(Level.WARNING, "release failed in launch " + launch.containerId(), e);
+                }
+            }
+            prepared.clear();
+        }
+    }
+}

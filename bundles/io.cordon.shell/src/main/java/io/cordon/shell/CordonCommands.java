@@ -1,0 +1,60 @@
+package io.cordon.shell;
+
+import io.cordon.cli.CommandLineTool;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+
+/**
+ * Gogo commands in scope {@code cordon}. Thin on purpose: each one hands its
+ * arguments to the same command-line tool the POSIX CLI uses and prints to the
+ * session's streams (Gogo redirects System.out/err per session).
+ */
+@Component(service = CordonCommands.class, property = {
+    "osgi.command.scope=cordon",
+    "osgi.command.function=run",
+    "osgi.command.function=explain",
+    "osgi.command.function=stages",
+    "osgi.command.function=ps",
+    "osgi.command.function=kill"
+})
+public class CordonCommands {
+    private final CommandLineTool tool;
+
+    @Activate
+    public CordonCommands(@Reference CommandLineTool tool) {
+        this.tool = tool;
+    }
+
+    /** cordon:run [options] [--] CMD… (same flags as cordon run); returns the exit code. */
+    public int run(String... args) {
+        return call("run", args);
+    }
+
+    /** cordon:explain [options] [--] CMD…: the plan a run would execute, op by op. */
+    public int explain(String... args) {
+        return call("explain", args);
+    }
+
+    /** cordon:stages: installed stages with phase, order and availability. */
+    public int stages(String... args) {
+        return call("stages", args);
+    }
+
+    /** cordon:ps: running containers. */
+    public int ps(String... args) {
+        return call("ps", args);
+    }
+
+    /** cordon:kill [-s SIGNAL] ID. */
+    public int kill(String... args) {
+        return call("kill", args);
+    }
+
+    private int call(String command, String[] args) {
+        String[] all = new String[args.length + 1];
+        all[0] = command;
+        System.arraycopy(args, 0, all, 1, args.length);
+        return tool.execute(all, System.out, System.err);
+    }
+}

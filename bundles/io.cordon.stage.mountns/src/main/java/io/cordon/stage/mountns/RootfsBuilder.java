@@ -1,0 +1,242 @@
+package io.cordon.stage.mountns;
+
+import static io.cordon.api.plan.MountFlags.BIND;
+import static io.cordon.api.plan.MountFlags.NODEV;
+import static io.cordon.api.plan.MountFlags.NOEXEC;
+import static io.cordon.api.plan.MountFlags.NOSUID;
+import static io.cordon.api.plan.MountFlags.PRIVATE;
+import static io.cordon.api.plan.MountFlags.RDONLY;
+import static io.cordon.api.plan.MountFlags.REC;
+import static io.cordon.api.plan.MountFlags.REMOUNT;
+import static io.cordon.api.plan.MountFlags.STRICTATIME;
+
+import io.cordon.api.ContainerSpec;
+import io.cordon.api.CordonException;
+import io.cordon.api.LaunchContext;
+import io.cordon.api.StageRun;
+import io.cordon.api.plan.Namespace;
+import io.cordon.api.plan.Op;
+import io.cordon.api.plan.Phase;
+import io.cordon.api.plan.PlanBuilder;
+import io.cordon.api.plan.SyscallArg;
+import io.cordon.linux.SyscallNumbers;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+
+/** One launch's mount plan. All mounts happen in the child's private namespace; the host keeps none. */
+final class RootfsBuilder implements StageRun {
+    /** Host folders the default root binds read-only (or re-creates as the same symlink, on merged-/usr hosts). */
+    static final List<String> HOST_SYSTEM_DIRS = List.of("usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32");
+    /** The only /etc files the default root copies: what programs and the dynamic linker need, no secrets. */
+    static final List<String> ETC_FILES = List.of("passwd", "group", "resolv.conf", "nsswitch.conf", "ld.so.cache",
+            "ld.so.conf");
+    static final List<String> ETC_DIRS_OF_SYMLINKS = List.of("alternatives");
+    static final List<String> ETC_DIRS_OF_FILES = List.of("ld.so.conf.d");
+    /** Docker's masked paths: hidden behind /dev/null (files) or an empty read-only tmpfs (directories). */
+    static final List<String> MASKED_PATHS = List.of("/proc/asound", "/proc/acpi", "/proc/interrupts", "/proc/kcore",
+            "/proc/keys", "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
+            "/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap");
+    /** Docker's read-only paths. */
+    static final List<String> READONLY_PATHS = List.of("/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
+            "/proc/sysrq-trigger");
+
+    private record Device(String name, int major, int minor) {
+    }
+
+    private static final List<Device> DEVICES = List.of(new Device("null", 1, 3), new Device("zero", 1, 5),
+            new Device("full", 1, 7), new Device("random", 1, 8), new Device("urandom", 1, 9),
+            new Device("tty", 5, 0));
+
+    private final LaunchContext context;
+    private final ContainerSpec spec;
+    private final Path root;
+    private final boolean defaultRoot;
+
+    RootfsBuilder(LaunchContext context) {
+        this.context = context;
+        this.spec = context.spec();
+        this.defaultRoot = spec.rootfs().isEmpty();
+        this.root = spec.rootfs().map(Path::normalize).orElse(context.stateDirectory().resolve("rootfs"));
+    }
+
+    @Override
+    public void prepare() throws IOException {
+        if (defaultRoot && !context.dryRun()) {
+            // Only the mount point lives on the host; the tmpfs on it exists in the child's namespace alone.
+            Files.createDirectories(root);
+        }
+    }
+
+    @Override
+    public void release() throws IOException {
+        if (defaultRoot && !context.dryRun()) {
+            Files.deleteIfExists(root);
+        }
+    }
+
+    @Override
+    public void contribute(PlanBuilder plan) throws IOException {
+        plan.unshare(Namespace.MOUNT);
+        // Modes in the plan are meant exactly; umask 022 is put back before exec.
+        plan.add(Phase.MOUNTS, new Op.Syscall(SyscallNumbers.umask(), List.of(new SyscallArg.Immediate(0))));
+        // Nothing mounted in the container may propagate to the host.
+        plan.add(Phase.MOUNTS, new Op.Mount("", "/", "", REC | PRIVATE, ""));
+        String r = root.toString();
+        if (defaultRoot) {
+            plan.add(Phase.MOUNTS, new Op.Mount("tmpfs", r, "tmpfs", NOSUID | NODEV, "mode=755"));
+            hostSystemDirs(plan);
+            etc(plan);
+            for (String d : List.of("root", "home", "var", "run", "tmp")) {
+                plan.add(Phase.MOUNTS, new Op.Mkdir(r + "/" + d, d.equals("root") ? 0700 : 0755));
+            }
+            plan.add(Phase.MOUNTS, new Op.Mkdir(r + "/var/tmp", 01777));
+            plan.add(Phase.MOUNTS, new Op.Mount("tmpfs", r + "/tmp", "tmpfs", NOSUID | NODEV, "mode=1777"));
+            plan.add(Phase.MOUNTS, new Op.Mount("tmpfs", r + "/run", "tmpfs", NOSUID | NODEV, "mode=755"));
+        } else {
+            // pivot_root needs the new root to be a mount point.
+            plan.add(Phase.MOUNTS, new Op.Mount(r, r, "", BIND | REC, ""));
+        }
+        proc(plan, r);
+        dev(plan, r);
+        plan.add(Phase.MOUNTS, new Op.Mkdir(r + "/sys", 0555));
+        plan.add(Phase.MOUNTS, new Op.Mount("sysfs", r + "/sys", "sysfs", RDONLY | NOSUID | NODEV | NOEXEC, ""));
+        volumes(plan, r);
+
+        plan.add(Phase.PIVOT_ROOT, new Op.PivotRoot(r));
+
+        if (spec.readOnly()) {
+            plan.add(Phase.SYSTEM, new Op.Mount("", "/", "", REMOUNT | BIND | RDONLY, ""));
+        }
+        for (String p : MASKED_PATHS) {
+            if (Files.isDirectory(Path.of(p), LinkOption.NOFOLLOW_LINKS)) {
+                plan.addOptional(Phase.SYSTEM, new Op.Mount("tmpfs", p, "tmpfs", RDONLY, "size=0"));
+            } else {
+                plan.addOptional(Phase.SYSTEM, new Op.Mount("/dev/null", p, "", BIND, ""));
+            }
+        }
+        for (String p : READONLY_PATHS) {
+            plan.addOptional(Phase.SYSTEM, new Op.Mount(p, p, "", BIND | REC, ""));
+            plan.addOptional(Phase.SYSTEM, new Op.Mount("", p, "", REMOUNT | BIND | RDONLY | NOSUID | NODEV | NOEXEC,
+                    ""));
+        }
+        plan.add(Phase.SYSTEM, new Op.Syscall(SyscallNumbers.umask(), List.of(new SyscallArg.Immediate(022))));
+    }
+
+    private void hostSystemDirs(PlanBuilder plan) throws IOException {
+        for (String d : HOST_SYSTEM_DIRS) {
+            Path host = Path.of("/", d);
+            String target = root + "/" + d;
+            if (Files.isSymbolicLink(host)) {
+                plan.add(Phase.MOUNTS, new Op.Symlink(Files.readSymbolicLink(host).toString(), target));
+            } else if (Files.isDirectory(host)) {
+                plan.add(Phase.MOUNTS, new Op.Mkdir(target, 0755));
+                plan.add(Phase.MOUNTS, new Op.Mount(host.toString(), target, "", BIND | REC, ""));
+                plan.add(Phase.MOUNTS, new Op.Mount("", target, "", REMOUNT | BIND | RDONLY | NODEV, ""));
+            }
+        }
+    }
+
+    private void etc(PlanBuilder plan) throws IOException {
+        String etc = root + "/etc";
+        plan.add(Phase.MOUNTS, new Op.Mkdir(etc, 0755));
+        for (String f : ETC_FILES) {
+            copyFile(plan, Path.of("/etc", f), etc + "/" + f);
+        }
+        String hostname = context.hostname();
+        plan.add(Phase.MOUNTS, Op.WriteFile.create(etc + "/hostname", 0644, hostname + "\n"));
+        plan.add(Phase.MOUNTS, Op.WriteFile.create(etc + "/hosts", 0644,
+                "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t" + hostname + "\n"));
+        for (String d : ETC_DIRS_OF_SYMLINKS) {
+            Path host = Path.of("/etc", d);
+            if (!Files.isDirectory(host, LinkOption.NOFOLLOW_LINKS)) {
+                continue;
+            }
+            plan.add(Phase.MOUNTS, new Op.Mkdir(etc + "/" + d, 0755));
+            try (Stream<Path> entries = Files.list(host)) {
+                for (Path e : entries.sorted().toList()) {
+                    if (Files.isSymbolicLink(e)) {
+                        plan.add(Phase.MOUNTS, new Op.Symlink(Files.readSymbolicLink(e).toString(),
+                                etc + "/" + d + "/" + e.getFileName()));
+                    }
+                }
+            }
+        }
+        for (String d : ETC_DIRS_OF_FILES) {
+            Path host = Path.of("/etc", d);
+            if (!Files.isDirectory(host, LinkOption.NOFOLLOW_LINKS)) {
+                continue;
+            }
+            plan.add(Phase.MOUNTS, new Op.Mkdir(etc + "/" + d, 0755));
+            try (Stream<Path> entries = Files.list(host)) {
+                for (Path e : entries.sorted().toList()) {
+                    copyFile(plan, e, etc + "/" + d + "/" + e.getFileName());
+                }
+            }
+        }
+    }
+
+    private static void copyFile(PlanBuilder plan, Path host, String target) throws IOException {
+        if (!Files.isRegularFile(host)) {
+            return;
+        }
+        plan.add(Phase.MOUNTS, new Op.WriteFile(target, 0644, Op.WriteFile.CREATE | Op.WriteFile.TRUNCATE,
+                Files.readAllBytes(host)));
+    }
+
+    private static void proc(PlanBuilder plan, String r) {
+        plan.add(Phase.MOUNTS, new Op.Mkdir(r + "/proc", 0555));
+        plan.add(Phase.MOUNTS, new Op.Mount("proc", r + "/proc", "proc", NOSUID | NODEV | NOEXEC, ""));
+    }
+
+    private static void dev(PlanBuilder plan, String r) {
+        String dev = r + "/dev";
+        plan.add(Phase.MOUNTS, new Op.Mkdir(dev, 0755));
+        plan.add(Phase.MOUNTS, new Op.Mount("tmpfs", dev, "tmpfs", NOSUID | STRICTATIME, "mode=755,size=65536k"));
+        for (Device d : DEVICES) {
+            plan.add(Phase.MOUNTS, new Op.Mknod(dev + "/" + d.name(), Op.Mknod.S_IFCHR | 0666, d.major(), d.minor()));
+        }
+        plan.add(Phase.MOUNTS, new Op.Mkdir(dev + "/pts", 0755));
+        plan.add(Phase.MOUNTS, new Op.Mount("devpts", dev + "/pts", "devpts", NOSUID | NOEXEC,
+                "newinstance,ptmxmode=0666,mode=0620,gid=5"));
+        plan.add(Phase.MOUNTS, new Op.Symlink("pts/ptmx", dev + "/ptmx"));
+        plan.add(Phase.MOUNTS, new Op.Mkdir(dev + "/shm", 01777));
+        plan.add(Phase.MOUNTS, new Op.Mount("shm", dev + "/shm", "tmpfs", NOSUID | NODEV | NOEXEC,
+                "mode=1777,size=65536k"));
+        plan.add(Phase.MOUNTS, new Op.Mkdir(dev + "/mqueue", 0755));
+        plan.add(Phase.MOUNTS, new Op.Mount("mqueue", dev + "/mqueue", "mqueue", NOSUID | NODEV | NOEXEC, ""));
+        plan.add(Phase.MOUNTS, new Op.Symlink("/proc/self/fd", dev + "/fd"));
+        String[] std = {"stdin", "stdout", "stderr"};
+        for (int i = 0; i < 3; i++) {
+            plan.add(Phase.MOUNTS, new Op.Symlink("/proc/self/fd/" + i, dev + "/" + std[i]));
+        }
+    }
+
+    private void volumes(PlanBuilder plan, String r) {
+        for (ContainerSpec.Volume v : spec.volumes()) {
+            String target = r + Path.of(v.target()).normalize();
+            // Create each missing parent of the mount point inside the container root.
+            Path rel = Path.of(v.target()).normalize();
+            StringBuilder p = new StringBuilder(r);
+            for (int i = 0; i < rel.getNameCount() - 1; i++) {
+                p.append('/').append(rel.getName(i));
+                plan.add(Phase.MOUNTS, new Op.Mkdir(p.toString(), 0755));
+            }
+            if (Files.isDirectory(v.source())) {
+                plan.add(Phase.MOUNTS, new Op.Mkdir(target, 0755));
+            } else {
+                plan.add(Phase.MOUNTS, new Op.WriteFile(target, 0644, Op.WriteFile.CREATE, new byte[0]));
+            }
+            plan.add(Phase.MOUNTS, new Op.Mount(v.source().toString(), target, "", BIND | REC, ""));
+            if (v.readOnly()) {
+                plan.add(Phase.MOUNTS, new Op.Mount("", target, "", REMOUNT | BIND | RDONLY, ""));
+            }
+        }
+        if (spec.volumes().stream().anyMatch(v -> v.target().equals("/"))) {
+            throw new CordonException("-v: cannot mount over the container's root; use --rootfs");
+        }
+    }
+}

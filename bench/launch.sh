@@ -89,31 +89,50 @@ trap 'exit 143' TERM
 # wall time of each timed run (ns, from fork to reap) to OUT, one per line.
 # A non-zero exit stops everything with the tool's stderr shown.
 cat >"$TMP/timeloop.py" <<'EOF'
-import subprocess, sys, time
+import signal, subprocess, sys, time
 name, n, warmup, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 assert sys.argv[5] == "--"
 cmd = sys.argv[6:]
-errpath = out + ".stderr"
+TIMEOUT = 120
+
+class Timeout(Exception):
+    pass
+
+def alarm(signum, frame):
+    raise Timeout()
+
+# Popen.wait() without a timeout blocks in waitpid(); subprocess.run(timeout=...)
+# would poll with sleeps growing to 50 ms and round every launch up to the next
+# poll. A SIGALRM is the watchdog instead.
+signal.signal(signal.SIGALRM, alarm)
 times = []
-with open(errpath, "w+b") as err:
-    for i in range(-warmup, n):
-        err.seek(0)
-        err.truncate()
-        t0 = time.perf_counter_ns()
-        try:
-            r = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err, timeout=120)
-            rc = r.returncode
-        except subprocess.TimeoutExpired:
-            rc = "timeout after 120 s"
-        t = time.perf_counter_ns() - t0
-        if rc != 0:
+try:
+    with open(out + ".stderr", "w+b") as err:
+        for i in range(-warmup, n):
             err.seek(0)
-            msg = err.read().decode(errors="replace").strip()
-            sys.stderr.write("launch.sh: %s failed (launch %d, exit %s): %s\n  command: %s\n"
-                             % (name, i + warmup + 1, rc, msg or "(no stderr)", " ".join(cmd)))
-            sys.exit(1)
-        if i >= 0:
-            times.append(t)
+            err.truncate()
+            t0 = time.perf_counter_ns()
+            p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
+            signal.alarm(TIMEOUT)
+            try:
+                rc = p.wait()
+            except Timeout:
+                p.kill()
+                p.wait()
+                rc = "timeout after %d s" % TIMEOUT
+            finally:
+                signal.alarm(0)
+            t = time.perf_counter_ns() - t0
+            if rc != 0:
+                err.seek(0)
+                msg = err.read().decode(errors="replace").strip()
+                sys.stderr.write("launch.sh: %s failed (launch %d, exit %s): %s\n  command: %s\n"
+                                 % (name, i + warmup + 1, rc, msg or "(no stderr)", " ".join(cmd)))
+                sys.exit(1)
+            if i >= 0:
+                times.append(t)
+except KeyboardInterrupt:
+    sys.exit(130)
 with open(out, "w") as f:
     f.write("".join("%d\n" % t for t in times))
 EOF

@@ -74,8 +74,11 @@ public class Orchestrator implements ContainerRuntime {
         addStage(new RegisteredStage(stage, o, bundle, id));
     }
 
-    synchronized void removeStage(ServiceReference<IsolationStage> ref, IsolationStage stage) {
-        long id = (Long) ref.getProperty(Constants.SERVICE_ID);
+    void removeStage(ServiceReference<IsolationStage> ref, IsolationStage stage) {
+        removeStage((Long) ref.getProperty(Constants.SERVICE_ID));
+    }
+
+    synchronized void removeStage(long id) {
         List<RegisteredStage> next = new ArrayList<>(stages);
         next.removeIf(s -> s.serviceId() == id);
         stages = List.copyOf(next);

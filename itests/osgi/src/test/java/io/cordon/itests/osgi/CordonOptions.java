@@ -3,8 +3,10 @@ package io.cordon.itests.osgi;
 import static org.ops4j.pax.exam.CoreOptions.bundle;
 import static org.ops4j.pax.exam.CoreOptions.cleanCaches;
 import static org.ops4j.pax.exam.CoreOptions.frameworkProperty;
+import static org.ops4j.pax.exam.CoreOptions.junitBundles;
 import static org.ops4j.pax.exam.CoreOptions.mavenBundle;
 import static org.ops4j.pax.exam.CoreOptions.options;
+import static org.ops4j.pax.exam.CoreOptions.systemPackage;
 import static org.ops4j.pax.exam.CoreOptions.workingDirectory;
 
 import java.nio.file.Files;
@@ -75,8 +77,13 @@ final class CordonOptions {
         return options(
                 workingDirectory(targetDir().resolve("paxexam").resolve(name).toString()),
                 cleanCaches(true),
-                // io.cordon.cli imports sun.misc (signal forwarding); runtime.bnd exports it the same way.
-                frameworkProperty("org.osgi.framework.system.packages.extra").value("sun.misc"),
+                // io.cordon.cli imports sun.misc (signal forwarding); cnf/runtime.bnd adds it to
+                // org.osgi.framework.system.packages.extra. The native container builds that property from
+                // its systemPackage options (Pax Exam's own API packages among them, so that test and
+                // framework share one ProbeInvoker class); a frameworkProperty would replace the list.
+                systemPackage("sun.misc"),
+                // JUnit and hamcrest in the framework, and the JUnit invoker (runs @Before/@After inside)
+                junitBundles(),
                 frameworkProperty("felix.log.level").value("1"),
                 frameworkProperty("ds.loglevel").value("warn"),
                 mavenBundle("org.osgi", "org.osgi.util.function").versionAsInProject(),

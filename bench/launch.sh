@@ -1,28 +1,37 @@
 #!/usr/bin/env bash
 # Launch benchmark: N launches of `true` through the warm cordon runtime, side by
 # side with runc, crun, bwrap and unshare using the same namespaces (pid, mount,
-# uts, ipc; no net, no user, no cgroup namespace).
+# uts, ipc; no net, no user, no cgroup namespace). See bench/README.md.
 #
 #   bench/launch.sh [N]          N timed launches per tool (default 50)
 #
-# Environment: WARMUP (untimed launches per tool, default 5), COLD_N (cold
-# `bin/cordon run -- true` launches, default 5). Needs root. See bench/README.md.
+# Environment:
+#   WARMUP  untimed launches per tool and round (default 5)
+#   ROUNDS  the N launches of every tool are split into this many rounds that take
+#           turns, so that a load change on the machine hits all tools alike
+#           (default 5; each round starts one JVM for `bin/cordon bench`)
+#   COLD_N  cold `bin/cordon run -- true` launches, spread over the rounds (default 5)
+# Needs root.
 set -euo pipefail
 
 N="${1:-50}"
 WARMUP="${WARMUP:-5}"
+ROUNDS="${ROUNDS:-5}"
 COLD_N="${COLD_N:-5}"
 ROOT="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
 CORDON="$ROOT/bin/cordon"
+JAR="$ROOT/features/full/target/full.jar"
 PY=/usr/bin/python3
 TAG="cordon-bench-$$"
 
 die() { echo "launch.sh: $*" >&2; exit 1; }
 
-for v in N WARMUP COLD_N; do
+for v in N WARMUP ROUNDS COLD_N; do
   [[ "${!v}" =~ ^[0-9]+$ ]] || die "$v must be a non-negative integer (got '${!v}')"
 done
 [ "$N" -ge 1 ] || die "N must be at least 1"
+[ "$ROUNDS" -ge 1 ] || die "ROUNDS must be at least 1"
+[ "$ROUNDS" -le "$N" ] || ROUNDS="$N"
 [ "$(id -u)" = 0 ] || die "must run as root (namespaces, mounts and cgroups need it)"
 [ -x "$PY" ] || die "$PY is needed for timing"
 
@@ -39,7 +48,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
     apt-get install -y -qq "${missing[@]}" >/dev/null || die "apt-get install ${missing[*]} failed"
   fi
 fi
-for t in runc crun bwrap unshare; do
+for t in runc crun bwrap unshare jq findmnt mountpoint; do
   command -v "$t" >/dev/null || die "$t is not installed"
 done
 
@@ -49,8 +58,8 @@ RUNC_STATE="$TMP/runc-state"
 CRUN_STATE="$TMP/crun-state"
 mkdir -p "$RUNC_STATE" "$CRUN_STATE"
 
-# crun 1.8 refuses hybrid cgroups (v1 controllers plus a cgroup2 mount); give it
-# a private mount namespace in which that cgroup2 mount is gone.
+# crun 1.8 refuses hybrid cgroups (v1 controllers plus a cgroup2 mount): it runs
+# in a private mount namespace in which that cgroup2 mount is gone.
 CRUN_NS=()
 if mountpoint -q /sys/fs/cgroup/unified 2>/dev/null; then
   CRUN_NS=(unshare -m sh -c 'umount /sys/fs/cgroup/unified && exec "$@"' crun-ns)
@@ -68,7 +77,7 @@ cleanup() {
   done
   # runc/crun remove their cgroups when a container is deleted; catch leftovers.
   for d in /sys/fs/cgroup/*/"$TAG"-*; do
-    [ -d "$d" ] && { rmdir "$d" 2>/dev/null || echo "launch.sh: cannot remove cgroup $d" >&2; }
+    if [ -d "$d" ]; then rmdir "$d" 2>/dev/null || echo "launch.sh: cannot remove cgroup $d" >&2; fi
   done
   # Nothing is mounted under $TMP (the bundles' binds happen in the containers'
   # own mount namespaces), but never let rm -rf walk into a mount of /usr.
@@ -85,9 +94,9 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # --- timing loop for the external tools --------------------------------------
-# timeloop.py NAME N WARMUP OUT -- CMD...: runs CMD WARMUP+N times, writes the
-# wall time of each timed run (ns, from fork to reap) to OUT, one per line.
-# A non-zero exit stops everything with the tool's stderr shown.
+# timeloop.py NAME N WARMUP OUT -- CMD...: runs CMD WARMUP+N times, one at a time,
+# and writes the wall time of each timed run (ns, from just before fork to reap)
+# to OUT, one per line. A non-zero exit stops everything with the tool's stderr.
 cat >"$TMP/timeloop.py" <<'EOF'
 import signal, subprocess, sys, time
 name, n, warmup, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
@@ -137,16 +146,18 @@ with open(out, "w") as f:
     f.write("".join("%d\n" % t for t in times))
 EOF
 
-timeloop() { # NAME N WARMUP -- CMD...
+# timeloop NAME N WARMUP -- CMD...: one block of launches, appended to $TMP/NAME.ns
+timeloop() {
   local name="$1" n="$2" w="$3"; shift 4
-  "$PY" "$TMP/timeloop.py" "$name" "$n" "$w" "$TMP/$name.ns" -- "$@"
+  "$PY" "$TMP/timeloop.py" "$name" "$n" "$w" "$TMP/$name.part" -- "$@"
+  cat "$TMP/$name.part" >>"$TMP/$name.ns"
 }
 
 # --- what every container must look like (checked once per tool) ------------
 H_PID="$(readlink /proc/self/ns/pid)"; H_MNT="$(readlink /proc/self/ns/mnt)"
 H_UTS="$(readlink /proc/self/ns/uts)"; H_IPC="$(readlink /proc/self/ns/ipc)"
 H_NET="$(readlink /proc/self/ns/net)"; H_USER="$(readlink /proc/self/ns/user)"
-check_cmd() { # 1: expect a new root (pivot_root), 0: host root (unshare)
+check_cmd() { # 1: expect a new root (pivot_root), 0: the host's root (unshare)
   local c
   c='p=$(readlink /proc/self/ns/pid); m=$(readlink /proc/self/ns/mnt); u=$(readlink /proc/self/ns/uts);'
   c+=' i=$(readlink /proc/self/ns/ipc); n=$(readlink /proc/self/ns/net); s=$(readlink /proc/self/ns/user);'
@@ -157,7 +168,7 @@ check_cmd() { # 1: expect a new root (pivot_root), 0: host root (unshare)
   printf '%s' "$c"
 }
 verify() { # NAME CMD...: one launch of the check command
-  local name="$1"; shift
+  local name="$1" out; shift
   if ! out="$("$@" </dev/null 2>&1)"; then
     die "$name: the check launch failed: ${out:-(no output)}
   command: $*"
@@ -166,31 +177,9 @@ verify() { # NAME CMD...: one launch of the check command
 
 LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
 
-# --- cordon: build if needed (bin/cordon does it), check, cold, warm ----------
-echo "launch.sh: cordon: first launch (builds $ROOT/features/full/target/full.jar if stale) ..." >&2
+# --- cordon: build if needed (bin/cordon does that), check ---------------------
+echo "launch.sh: cordon: first launch (builds $JAR if stale) ..." >&2
 verify cordon "$CORDON" run -- sh -c "$(check_cmd 1)"
-
-# bin/cordon rebuilds the jar when any source is newer; if that happens during the
-# cold runs (sources edited meanwhile), they timed Maven too: run them again.
-JAR="$ROOT/features/full/target/full.jar"
-jar_stamp() { stat -c '%y %s' "$JAR" 2>/dev/null || echo missing; }
-for attempt in 1 2 3; do
-  echo "launch.sh: cordon cold: $COLD_N x bin/cordon run -- true ..." >&2
-  before="$(jar_stamp)"
-  timeloop cordon-cold "$COLD_N" 0 -- "$CORDON" run -- true
-  [ "$(jar_stamp)" = "$before" ] && break
-  [ "$attempt" = 3 ] && die "bin/cordon kept rebuilding $JAR during the cold runs (sources are changing)"
-  echo "launch.sh: bin/cordon rebuilt the jar during the cold runs (a source changed); timing them again" >&2
-done
-
-echo "launch.sh: cordon warm: bin/cordon bench -n $N --warmup $WARMUP -- true ..." >&2
-if ! "$CORDON" bench -n "$N" --warmup "$WARMUP" -- true >"$TMP/cordon.out" 2>"$TMP/cordon.err"; then
-  die "cordon bench failed: $(cat "$TMP/cordon.err")"
-fi
-grep -E '^[0-9]+$' "$TMP/cordon.out" >"$TMP/cordon.ns" || true
-[ "$(wc -l <"$TMP/cordon.ns")" -eq "$N" ] \
-  || die "cordon bench printed $(wc -l <"$TMP/cordon.ns") timings, expected $N: $(cat "$TMP/cordon.out" "$TMP/cordon.err")"
-CORDON_SAYS="$(grep 'median' "$TMP/cordon.err" || true)"
 
 # --- OCI bundles for runc and crun --------------------------------------------
 # One rootfs directory shared by both: empty mount points, the host's merged-/usr
@@ -218,12 +207,13 @@ for f in passwd group resolv.conf nsswitch.conf ld.so.cache ld.so.conf; do
     BWRAP_ETC+=(--ro-bind "/etc/$f" "/etc/$f")
   fi
 done
+EXTRA_JSON="$(printf '%s\n' "${EXTRA_BINDS[@]}" | jq -R . | jq -cs 'map(select(. != ""))')"
 
 make_bundle() { # DIR CGROUP ARGS-JSON
   local dir="$1"
   mkdir -p "$dir"
   (cd "$dir" && runc spec) || die "runc spec failed"
-  jq --arg rootfs "$RFS" --arg cg "$2" --argjson args "$3" --argjson extra "$(printf '%s\n' "${EXTRA_BINDS[@]}" | jq -R . | jq -s 'map(select(. != ""))')" '
+  jq --arg rootfs "$RFS" --arg cg "$2" --argjson args "$3" --argjson extra "$EXTRA_JSON" '
     .process.terminal = false
     | .process.args = $args
     | .root = {path: $rootfs, readonly: false}
@@ -257,47 +247,115 @@ verify crun "${CRUN_NS[@]}" "${CRUN[@]}" "$TMP/crun-check" "$TAG-crun"
 verify bwrap "${BWRAP[@]}" sh -c "$(check_cmd 1)"
 verify unshare "${UNSHARE[@]}" sh -c "$(check_cmd 0)"
 
-echo "launch.sh: runc, crun, bwrap, unshare, host true: $N launches each after $WARMUP warmups ..." >&2
-timeloop runc "$N" "$WARMUP" -- "${RUNC[@]}" "$TMP/runc" "$TAG-runc"
-# The whole crun loop runs inside the one mount namespace, so it is not timed.
-"${CRUN_NS[@]}" "$PY" "$TMP/timeloop.py" crun "$N" "$WARMUP" "$TMP/crun.ns" -- "${CRUN[@]}" "$TMP/crun" "$TAG-crun"
-timeloop bwrap "$N" "$WARMUP" -- "${BWRAP[@]}" true
-timeloop unshare "$N" "$WARMUP" -- "${UNSHARE[@]}" true
-timeloop host "$N" "$WARMUP" -- /usr/bin/true
+# --- one block of launches per tool --------------------------------------------
+jar_stamp() { stat -c '%y %s' "$JAR" 2>/dev/null || echo missing; }
+JAR_STAMPS="$(jar_stamp)"
+note_jar() { # bin/cordon rebuilds whenever a source is newer than the jar
+  local s; s="$(jar_stamp)"
+  case "$JAR_STAMPS" in *"$s"*) ;; *) JAR_STAMPS+=$'\n'"$s" ;; esac
+}
+CORDON_SAYS=()
+run_block() { # TOOL N
+  local tool="$1" n="$2" attempt before got
+  [ "$n" -ge 1 ] || return 0
+  case "$tool" in
+    cordon)
+      if ! "$CORDON" bench -n "$n" --warmup "$WARMUP" -- true >"$TMP/cordon.out" 2>"$TMP/cordon.err"; then
+        die "cordon bench failed: $(cat "$TMP/cordon.err")"
+      fi
+      grep -E '^[0-9]+$' "$TMP/cordon.out" >"$TMP/cordon.part" || true
+      got="$(wc -l <"$TMP/cordon.part")"
+      [ "$got" -eq "$n" ] || die "cordon bench printed $got timings, expected $n: $(cat "$TMP/cordon.out" "$TMP/cordon.err")"
+      cat "$TMP/cordon.part" >>"$TMP/cordon.ns"
+      CORDON_SAYS+=("$(sed -n 's/.*median \([0-9.]*\) ms.*/\1/p' "$TMP/cordon.err")")
+      ;;
+    cordon-cold)
+      # bin/cordon rebuilds the jar when a source is newer than it; if that happens
+      # here (sources edited meanwhile), these launches timed Maven: time them again.
+      for attempt in 1 2 3; do
+        before="$(jar_stamp)"
+        "$PY" "$TMP/timeloop.py" cordon-cold "$n" 0 "$TMP/cordon-cold.part" -- "$CORDON" run -- true
+        if [ "$(jar_stamp)" = "$before" ]; then
+          cat "$TMP/cordon-cold.part" >>"$TMP/cordon-cold.ns"
+          return 0
+        fi
+        echo "launch.sh: bin/cordon rebuilt $JAR during a cold launch (a source changed); timing again" >&2
+      done
+      die "bin/cordon kept rebuilding $JAR during the cold launches (sources are changing)"
+      ;;
+    runc) timeloop runc "$n" "$WARMUP" -- "${RUNC[@]}" "$TMP/runc" "$TAG-runc" ;;
+    crun)
+      # The whole block runs inside the one mount namespace: unshare+umount are not timed.
+      "${CRUN_NS[@]}" "$PY" "$TMP/timeloop.py" crun "$n" "$WARMUP" "$TMP/crun.part" -- \
+        "${CRUN[@]}" "$TMP/crun" "$TAG-crun"
+      cat "$TMP/crun.part" >>"$TMP/crun.ns"
+      ;;
+    bwrap) timeloop bwrap "$n" "$WARMUP" -- "${BWRAP[@]}" true ;;
+    unshare) timeloop unshare "$n" "$WARMUP" -- "${UNSHARE[@]}" true ;;
+    host) timeloop host "$n" "$WARMUP" -- /usr/bin/true ;;
+    *) die "unknown tool $tool" ;;
+  esac
+}
+
+# --- rounds ----------------------------------------------------------------------
+TOOLS=(cordon runc crun bwrap unshare host cordon-cold)
+share() { echo $(( $1 / ROUNDS + ($2 < $1 % ROUNDS ? 1 : 0) )); } # TOTAL ROUND -> launches in it
+for r in $(seq 0 $((ROUNDS - 1))); do
+  n="$(share "$N" "$r")"; c="$(share "$COLD_N" "$r")"
+  echo "launch.sh: round $((r + 1))/$ROUNDS: $n launches of each tool after $WARMUP warmups, $c cold cordon ..." >&2
+  # Each round starts with a different tool, so none is always first after a cold JVM.
+  for i in "${!TOOLS[@]}"; do
+    t="${TOOLS[$(( (i + r) % ${#TOOLS[@]} ))]}"
+    if [ "$t" = cordon-cold ]; then run_block "$t" "$c"; else run_block "$t" "$n"; fi
+    note_jar
+  done
+done
 
 # --- table -------------------------------------------------------------------
 echo
-echo "launch benchmark: $(uname -r), $(nproc) CPUs, $(date -u +%Y-%m-%dT%H:%M:%SZ), load average $LOAD_BEFORE at start, $(cut -d' ' -f1-3 /proc/loadavg) at end"
-echo "  runc $(runc --version | awk 'NR==1{print $3}'), crun $(crun --version | awk 'NR==1{print $3}'), $(bwrap --version), $(unshare --version | awk '{print $NF}' | sed 's/^/util-linux /')"
-[ -n "$CORDON_SAYS" ] && echo "  ($CORDON_SAYS)"
-"$PY" - "$TMP" "$N" "$COLD_N" <<'EOF'
-import math, sys
-tmp, n, cold_n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+echo "launch benchmark: $(uname -r), $(nproc) CPUs, $(date -u +%Y-%m-%dT%H:%M:%SZ)," \
+  "load average $LOAD_BEFORE at start, $(cut -d' ' -f1-3 /proc/loadavg) at end"
+echo "  runc $(runc --version | awk 'NR==1{print $3}'), crun $(crun --version | awk 'NR==1{print $3}')," \
+  "$(bwrap --version), util-linux $(unshare --version | awk '{print $NF}'); $ROUNDS rounds, $WARMUP warmups per tool and round"
+echo "  cordon bench's own median per round (ms): ${CORDON_SAYS[*]}"
+BUILDS="$(printf '%s\n' "$JAR_STAMPS" | wc -l)"
+if [ "$BUILDS" -gt 1 ]; then
+  echo "  WARNING: bin/cordon rebuilt $JAR $((BUILDS - 1)) time(s) during this run because sources"
+  echo "  changed: the cordon rows mix $BUILDS builds. Run again on a tree nobody is editing."
+fi
+"$PY" - "$TMP" <<'EOF'
+import math, os, sys
+tmp = sys.argv[1]
 def load(name):
-    with open("%s/%s.ns" % (tmp, name)) as f:
+    path = "%s/%s.ns" % (tmp, name)
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
         return sorted(int(l) for l in f if l.strip())
-def median(v): return v[len(v) // 2]          # the same element cordon bench calls the median
-def p90(v): return v[max(0, math.ceil(0.9 * len(v)) - 1)]  # nearest rank
+def median(v): return v[len(v) // 2]                         # the element cordon bench calls the median
+def p90(v): return v[max(0, math.ceil(0.9 * len(v)) - 1)]   # nearest rank
 rows = [
     ("cordon (warm)", "cordon", "in-JVM runtime.run(), framework already up"),
-    ("runc run", "runc", "+ v1 cgroup create/remove"),
-    ("crun run", "crun", "+ v1 cgroup create/remove; own mount ns w/o cgroup2"),
-    ("bwrap", "bwrap", "no /proc masking, caps dropped"),
-    ("unshare", "unshare", "no new root: host / plus fresh /proc"),
-    ("host true", "host", "no isolation: the timing loop's floor"),
+    ("runc run", "runc", "+ cgroup v1 create/remove"),
+    ("crun run", "crun", "+ cgroup v1 create/remove; in a mount ns without the cgroup2 mount"),
+    ("bwrap", "bwrap", "no masked paths, all caps dropped"),
+    ("unshare", "unshare", "no new root: host / plus a fresh /proc"),
+    ("host true", "host", "no isolation: the timing loop's own floor"),
     ("cordon (cold)", "cordon-cold", "bin/cordon run -- true: JVM + framework start"),
 ]
 base = median(load("cordon"))
 print()
-print("%-15s %5s %10s %10s %9s   %s" % ("tool", "n", "median ms", "p90 ms", "x cordon", "note"))
-print("-" * 95)
+print("%-14s %5s %10s %10s %9s   %s" % ("tool", "n", "median ms", "p90 ms", "x cordon", "note"))
+print("-" * 100)
 for label, name, note in rows:
     v = load(name)
-    print("%-15s %5d %10.2f %10.2f %8.2fx   %s" % (label, len(v), median(v) / 1e6, p90(v) / 1e6,
-                                              median(v) / base, note))
+    if not v:
+        continue
+    print("%-14s %5d %10.2f %10.2f %8.2fx   %s" % (label, len(v), median(v) / 1e6, p90(v) / 1e6,
+                                             median(v) / base, note))
 print()
-print("x cordon = tool median / cordon (warm) median. External tools are timed one launch at a time")
-print("from python3 (subprocess.run, perf_counter_ns: fork+exec of the tool to reap); cordon (warm)")
-print("is timed inside the JVM by `bin/cordon bench` (posix_spawn of cordon-launcher to reap).")
-print("runc and crun also create, populate and remove a cgroup v1 hierarchy per launch (unavoidable).")
+print("x cordon = the tool's median / cordon (warm)'s median. External tools are timed one launch at a")
+print("time from python3 (Popen + waitpid, perf_counter_ns: fork+exec of the tool until it is reaped);")
+print("cordon (warm) is timed inside its JVM by `bin/cordon bench` (posix_spawn of cordon-launcher until")
+print("reaped). runc and crun also create, fill and remove a cgroup per launch: unavoidable for them.")
 EOF

@@ -26,31 +26,32 @@ public class CordonCommands {
         this.tool = tool;
     }
 
-    /** cordon:run [options] [--] CMD… (same flags as cordon run); returns the exit code. */
-    public int run(String... args) {
-        return call("run", args);
+    /** cordon:run [options] [--] CMD… (same flags as cordon run). */
+    public void run(String... args) {
+        call("run", args);
     }
 
     /** cordon:explain [options] [--] CMD…: the plan a run would execute, op by op. */
-    public int explain(String... args) {
-        return call("explain", args);
+    public void explain(String... args) {
+        call("explain", args);
     }
 
     /** cordon:stages: installed stages with phase, order and availability. */
-    public int stages(String... args) {
-        return call("stages", args);
+    public void stages(String... args) {
+        call("stages", args);
     }
 
     /** cordon:ps: running containers. */
-    public int ps(String... args) {
-        return call("ps", args);
+    public void ps(String... args) {
+        call("ps", args);
     }
 
     /** cordon:kill [-s SIGNAL] ID. */
-    public int kill(String... args) {
-        return call("kill", args);
+    public void kill(String... args) {
+        call("kill", args);
     }
 
+    /** Gogo prints a command's return value, so the exit code is not returned; errors are printed by the tool. */
     private int call(String command, String[] args) {
         String[] all = new String[args.length + 1];
         all[0] = command;

@@ -73,7 +73,8 @@ public class VendorStage implements IsolationStage {
 
         private void failIfAsked(String step) {
             if (step.equals(failIn)) {
-                throw new IllegalStateException("vendor stage asked to fail in " + step);
+                // Deliberately names neither the stage nor the step: the orchestrator's error must.
+                throw new IllegalStateException("failing on purpose, as the launch's options ask");
             }
         }
 

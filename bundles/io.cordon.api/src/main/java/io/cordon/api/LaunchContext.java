@@ -15,7 +15,10 @@ public interface LaunchContext {
 
     ContainerSpec spec();
 
-    /** The container's private host directory ({@code /run/cordon/ID}); exists from the first prepare. */
+    /**
+     * The container's private host directory ({@code /run/cordon/containers/ID}); it exists from the first
+     * prepare until the last release, and never in a dry run.
+     */
     Path stateDirectory();
 
     /** The hostname the container gets: {@code --hostname}, or the short id. */

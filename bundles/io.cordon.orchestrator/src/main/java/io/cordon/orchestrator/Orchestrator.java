@@ -96,8 +96,8 @@ public class Orchestrator implements ContainerRuntime {
     public List<StageInfo> stages() {
         List<StageInfo> out = new ArrayList<>();
         for (RegisteredStage s : stages) {
-            out.add(new StageInfo(s.stage().name(), s.stage().phase(), s.order(), s.stage().handles(),
-                    s.stage().probe(), s.bundle()));
+            out.add(new StageInfo(s.stage().name(), s.stage().phase(), s.order(), StageSelection.handles(s),
+                    StageSelection.probe(s), s.bundle()));
         }
         return out;
     }
@@ -145,6 +145,9 @@ public class Orchestrator implements ContainerRuntime {
             p.open();
         } catch (CordonException e) {
             return new RunResult(spec.id(), e.exitCode(), 0, e.getMessage());
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "launch " + spec.id() + " failed before prepare", e);
+            return new RunResult(spec.id(), 125, 0, "internal error: " + e);
         }
         LaunchedChild child = null;
         boolean stateCreated = false;

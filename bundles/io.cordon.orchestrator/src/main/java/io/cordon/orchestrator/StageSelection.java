@@ -24,13 +24,14 @@ final class StageSelection {
         Map<String, String> requirements = spec.requirements();
         List<String> unavailableReasons = new ArrayList<>();
         for (RegisteredStage s : installed) {
-            Availability a = s.stage().probe();
+            Availability a = probe(s);
+            Set<String> handles = handles(s);
             if (a.available()) {
                 chosen.add(s);
-                covered.addAll(s.stage().handles());
+                covered.addAll(handles);
             } else {
                 for (String key : requirements.keySet()) {
-                    if (s.stage().handles().contains(key)) {
+                    if (handles.contains(key)) {
                         unavailableReasons.add(requirements.get(key) + " needs stage " + s.stage().name()
                                 + ", which is unavailable: " + a.reason());
                     }
@@ -48,5 +49,22 @@ final class StageSelection {
             }
         }
         return chosen;
+    }
+
+    /** A stage whose probe throws is unavailable, with the exception as the reason; it never breaks a launch. */
+    static Availability probe(RegisteredStage s) {
+        try {
+            return s.stage().probe();
+        } catch (RuntimeException e) {
+            return Availability.unavailable("probe failed: " + e);
+        }
+    }
+
+    static Set<String> handles(RegisteredStage s) {
+        try {
+            return Set.copyOf(s.stage().handles());
+        } catch (RuntimeException e) {
+            return Set.of();
+        }
     }
 }

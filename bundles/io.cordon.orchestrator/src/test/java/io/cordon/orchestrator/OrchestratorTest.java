@@ -86,7 +86,7 @@ class OrchestratorTest {
         }
     };
 
-    final class Stage implements IsolationStage {
+    class Stage implements IsolationStage {
         final String name;
         final Phase phase;
         final Set<String> handles;
@@ -273,5 +273,22 @@ class OrchestratorTest {
         assertTrue(plan.render().contains("new uts"), plan.render());
         assertNull(launched.get());
         assertFalse(Files.exists(root.resolve("containers")) && root.resolve("containers").toFile().list().length > 0);
+    }
+
+    @Test
+    void aStageWhoseProbeThrowsIsUnavailableNotFatal() {
+        Orchestrator o = orchestrator();
+        Stage broken = new Stage("broken", Phase.NAMESPACES, "opt:x") {
+            @Override
+            public Availability probe() {
+                throw new IllegalStateException("probe exploded");
+            }
+        };
+        o.addStage(new RegisteredStage(broken, 0, "t", 1));
+        assertNull(o.run(spec(), Stdio.inherit()).error());
+        assertFalse(o.stages().get(0).availability().available());
+        RunResult r = o.run(ContainerSpec.builder().command("true").option("x", "1").build(), Stdio.inherit());
+        assertEquals(125, r.exitCode());
+        assertTrue(r.error().contains("probe exploded"), r.error());
     }
 }

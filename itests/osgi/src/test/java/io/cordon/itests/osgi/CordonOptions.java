@@ -59,6 +59,21 @@ final class CordonOptions {
         return repositoryRoot().resolve("itests/test-stage/target/io.cordon.itest.stage.vendor-" + VERSION + ".jar");
     }
 
+    /** The tests run real containers (namespaces, mounts, /run/cordon): without root they cannot mean anything. */
+    static void requireRoot() {
+        String uid;
+        try {
+            uid = Files.readAllLines(Path.of("/proc/self/status")).stream().filter(l -> l.startsWith("Uid:"))
+                    .map(l -> l.split("\\s+")[2]).findFirst().orElse("?");
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("cannot read /proc/self/status: these tests need Linux with /proc", e);
+        }
+        if (!uid.equals("0")) {
+            throw new IllegalStateException("the OSGi integration tests run real containers and must run as root"
+                    + " (effective uid is " + uid + "): run `mvn -B verify` as root");
+        }
+    }
+
     /** A file: URL for a jar the reactor built; fails with a clear message when it is missing. */
     static String fileUrl(Path jar) {
         if (!Files.isRegularFile(jar)) {
@@ -70,6 +85,7 @@ final class CordonOptions {
 
     /** The standard runtime; {@code name} separates the framework storage of each test class. */
     static Option[] runtime(String name) {
+        requireRoot();
         Option[] cordon = new Option[CORDON_BUNDLES.length];
         for (int i = 0; i < cordon.length; i++) {
             cordon[i] = bundle(fileUrl(bundleJar(CORDON_BUNDLES[i])));

@@ -43,7 +43,8 @@ record HostState(Set<String> stateDirectories, int mountinfoLines, Map<Long, Str
                 Files.exists(STATE_ROOT.resolve(containerId)));
         Set<String> newDirs = new TreeSet<>(after.stateDirectories);
         newDirs.removeAll(stateDirectories);
-        assertTrue("state directories left under " + STATE_ROOT + ": " + newDirs, newDirs.isEmpty());
+        assertTrue("state directories left under " + STATE_ROOT + ": " + newDirs
+                + " (or another cordon ran containers on this host meanwhile)", newDirs.isEmpty());
         assertEquals("lines of /proc/self/mountinfo before and after the launch (a mount leaked to the host)",
                 mountinfoLines, after.mountinfoLines);
         Map<Long, String> newChildren = new TreeMap<>(after.children);
@@ -52,8 +53,8 @@ record HostState(Set<String> stateDirectories, int mountinfoLines, Map<Long, Str
                 newChildren.isEmpty());
         Map<Long, String> newLaunchers = new TreeMap<>(after.launcherProcesses);
         newLaunchers.keySet().removeAll(launcherProcesses.keySet());
-        assertTrue("processes still running an executable under " + LAUNCHER_BIN + ": " + newLaunchers,
-                newLaunchers.isEmpty());
+        assertTrue("processes still running an executable under " + LAUNCHER_BIN + ": " + newLaunchers
+                + " (or another cordon ran containers on this host meanwhile)", newLaunchers.isEmpty());
     }
 
     private static Set<String> stateDirs() throws IOException {

@@ -53,7 +53,7 @@ public class LiveStagesIT {
 
     private Set<String> stagesShownByGogo() throws Exception {
         Support.GogoResult r = gogo(context, "cordon:stages");
-        assertEquals("cordon:stages returned (stderr: " + r.err() + ")", 0, r.value());
+        assertEquals("cordon:stages printed errors", "", r.err());
         return stagesListed(r.out());
     }
 

@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 import org.apache.felix.service.command.CommandProcessor;
 import org.apache.felix.service.command.CommandSession;
 import org.osgi.framework.Bundle;
@@ -98,14 +99,15 @@ final class Support {
 
     /** Waits until the runtime's stage set satisfies {@code condition}. */
     static void awaitStages(ContainerRuntime runtime, String what, Predicate<Set<String>> condition) {
-        await(what + " (stages now: " + "%s)", () -> condition.test(stageNames(runtime)), () -> stageNames(runtime));
+        await(() -> what + " (stages now: " + stageNames(runtime) + ")", () -> condition.test(stageNames(runtime)));
     }
 
-    static void await(String what, BooleanSupplier condition, java.util.function.Supplier<Object> state) {
+    /** Polls {@code condition} for up to {@value #WAIT_MS} ms, then fails with {@code what}. */
+    static void await(Supplier<String> what, BooleanSupplier condition) {
         long deadline = System.currentTimeMillis() + WAIT_MS;
         while (!condition.getAsBoolean()) {
             if (System.currentTimeMillis() > deadline) {
-                fail("timed out after " + WAIT_MS + " ms waiting for " + String.format(what, state.get()));
+                fail("timed out after " + WAIT_MS + " ms waiting for " + what.get());
             }
             try {
                 Thread.sleep(20);
@@ -125,7 +127,7 @@ final class Support {
         throw new AssertionError("bundle " + bsn + " is not installed");
     }
 
-    /** Result of one Gogo command: its return value and what it printed. */
+    /** Result of one Gogo command: its return value (null for a void command) and what it printed. */
     record GogoResult(Object value, String out, String err) {
     }
 
@@ -134,8 +136,8 @@ final class Support {
      * no jline), after waiting until the {@code cordon} command scope is registered.
      */
     static GogoResult gogo(BundleContext context, String commandLine) throws Exception {
-        await("the Gogo commands of scope cordon (io.cordon.shell) to be registered%s",
-                () -> cordonCommandsRegistered(context), () -> "");
+        await(() -> "the Gogo commands of scope cordon (io.cordon.shell) to be registered",
+                () -> cordonCommandsRegistered(context));
         ServiceReference<CommandProcessor> ref = context.getServiceReference(CommandProcessor.class);
         assertNotNull("no Gogo CommandProcessor service: is org.apache.felix.gogo.runtime started?", ref);
         CommandProcessor processor = context.getService(ref);

@@ -108,7 +108,7 @@ public class VendorStageIT {
 
             // The same through the Gogo command, --opt parsed by the shared command line.
             Support.GogoResult shown = gogo(context, "cordon:explain --opt vendor.marker=hello -- true");
-            assertEquals("cordon:explain returned (stderr: " + shown.err() + ")", 0, shown.value());
+            assertEquals("cordon:explain printed errors", "", shown.err());
             assertTrue("cordon:explain shows the vendor's write:\n" + shown.out(), Pattern.compile(
                     "(?m)^\\s*\\d+\\s+system\\s+vendor\\s+write /etc/vendor-marker").matcher(shown.out()).find());
         } finally {

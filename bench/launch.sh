@@ -176,6 +176,7 @@ verify() { # NAME CMD...: one launch of the check command
 }
 
 LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
+CORDON_REV="$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo '(not a git checkout)')"
 
 # --- cordon: build if needed (bin/cordon does that), check ---------------------
 echo "launch.sh: cordon: first launch (builds $JAR if stale) ..." >&2
@@ -205,6 +206,14 @@ for f in passwd group resolv.conf nsswitch.conf ld.so.cache ld.so.conf; do
   if [ -f "/etc/$f" ]; then
     cp -L "/etc/$f" "$RFS/etc/$f"
     BWRAP_ETC+=(--ro-bind "/etc/$f" "/etc/$f")
+  fi
+done
+# cordon also re-creates /etc/alternatives (its symlinks) and /etc/ld.so.conf.d
+# (its files) on every launch; the OCI rootfs gets copies once, bwrap a bind each.
+for d in alternatives ld.so.conf.d; do
+  if [ -d "/etc/$d" ] && [ ! -L "/etc/$d" ]; then
+    cp -a "/etc/$d" "$RFS/etc/$d"
+    BWRAP_ETC+=(--ro-bind "/etc/$d" "/etc/$d")
   fi
 done
 EXTRA_JSON="$(printf '%s\n' "${EXTRA_BINDS[@]}" | jq -R . | jq -cs 'map(select(. != ""))')"
@@ -316,7 +325,8 @@ echo
 echo "launch benchmark: $(uname -r), $(nproc) CPUs, $(date -u +%Y-%m-%dT%H:%M:%SZ)," \
   "load average $LOAD_BEFORE at start, $(cut -d' ' -f1-3 /proc/loadavg) at end"
 echo "  runc $(runc --version | awk 'NR==1{print $3}'), crun $(crun --version | awk 'NR==1{print $3}')," \
-  "$(bwrap --version), util-linux $(unshare --version | awk '{print $NF}'); $ROUNDS rounds, $WARMUP warmups per tool and round"
+  "$(bwrap --version), util-linux $(unshare --version | awk '{print $NF}'), cordon $CORDON_REV"
+echo "  $ROUNDS rounds, $WARMUP warmups per tool and round"
 echo "  cordon bench's own median per round (ms): ${CORDON_SAYS[*]}"
 BUILDS="$(printf '%s\n' "$JAR_STAMPS" | wc -l)"
 if [ "$BUILDS" -gt 1 ]; then

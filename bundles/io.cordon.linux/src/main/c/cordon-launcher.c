@@ -1,38 +1,28 @@
 /*
  * cordon-launcher: policy-free container launcher, protocol version 1
- * (docs/launcher-protocol.md). Java passes a plan on fd 3 and reads reports
- * on fd 4; the launcher sets up nothing the plan does not ask for.
+ * (docs/launcher-protocol.md). Plan on fd 3, reports on fd 4.
  *
- * Choices where the spec leaves room:
+ * Where the spec leaves room:
  *  - Plan error offsets count from the first byte of the plan (the magic).
- *  - Unknown op flag bits, unknown WRITE_FILE wflags bits and OPTIONAL on EXEC
- *    are rejected as malformed (a skipped EXEC would leave nothing to run).
- *  - A SYSCALL RESULT argument must name an earlier op that is a SYSCALL.
+ *  - Rejected as malformed: unknown op flag bits, unknown WRITE_FILE wflags
+ *    bits, OPTIONAL on EXEC, a SYSCALL RESULT naming anything but an earlier
+ *    SYSCALL op; in --check mode also bytes after the end of the plan.
  *  - MOUNT maps empty source/fstype/data to NULL; an empty target stays "".
- *  - CLONE_NEWTIME cannot be passed to clone(2) (it overlaps CSIGNAL), so the
- *    launcher does unshare(CLONE_NEWTIME) before clone; the child is then
- *    created in the new time namespace.
- *  - cap_last_cap is read by the launcher before clone (the container may not
- *    have /proc); if unreadable it is probed with PR_CAPBSET_READ.
- *  - A control byte other than 'G'/'A' is an abort with a LAUNCHER_ERROR.
- *    'A' or EOF before go give no report (Java asked for it). Bytes on fd 3
- *    after go are ignored; only EOF matters.
- *  - SIGPIPE is ignored by the launcher (writes to a dead fd 4 must not kill
- *    it) and hence not forwarded; all other catchable signals but SIGCHLD are,
- *    including realtime ones (plain kill(2), no sigqueue value).
- *  - Signals that reach the launcher before go stay pending and are forwarded
- *    right after go.
- *  - EXEC_OK means the error pipe reached EOF with no failure record. A child
- *    that dies of a signal before exec (e.g. a seccomp kill) is therefore
- *    reported as EXEC_OK followed by EXITED with that signal.
- *  - --check also rejects bytes after the end of the plan on stdin.
- *  - Report messages are clipped to 4096 bytes; invalid UTF-8 becomes '?'.
- *
- * The child is made with raw clone(2) (fork semantics, no atfork handlers), so
- * it avoids glibc functions that depend on thread identity (raise, abort).
+ *  - CLONE_NEWTIME overlaps CSIGNAL in clone(2), so the launcher does
+ *    unshare(CLONE_NEWTIME) just before clone instead.
+ *  - cap_last_cap is read before clone (the container may lack /proc).
+ *  - A control byte other than 'G'/'A' aborts with a LAUNCHER_ERROR; 'A' and
+ *    EOF abort silently. After go, bytes on fd 3 are ignored; EOF kills.
+ *  - SIGPIPE is ignored by the launcher (a dead fd 4 must not kill it), so it
+ *    is not forwarded. Signals received before go are forwarded after go.
+ *  - EXEC_OK means the error pipe hit EOF without a failure record, so a
+ *    child killed by a signal before exec shows as EXEC_OK + EXITED(-1, sig).
+ *  - Report messages are clipped to 4096 bytes; invalid UTF-8 and control
+ *    characters become '?'.
+ * The child comes from raw clone(2) (fork semantics, no atfork handlers), so
+ * it must not use glibc calls that depend on thread identity (raise, abort).
  */
 #define _GNU_SOURCE
-#include "ops.h"
 #include "plan.h"
 
 #include <errno.h>
@@ -86,13 +76,13 @@ static int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-/* Copy valid UTF-8 (no NUL), replacing bad bytes by '?', at most cap bytes. */
+/* Copy printable UTF-8, replacing control characters and bad bytes by '?', at most cap bytes. */
 static size_t utf8_clean(unsigned char *out, size_t cap, const unsigned char *in, size_t len)
 {
 	size_t o = 0, i = 0;
 	while (i < len) {
 		unsigned c = in[i];
-		size_t n = c == 0 ? 0 : c < 0x80 ? 1 : (c >= 0xC2 && c <= 0xDF) ? 2 :
+		size_t n = c < 0x20 || c == 0x7f ? 0 : c < 0x80 ? 1 : (c >= 0xC2 && c <= 0xDF) ? 2 :
 			   (c & 0xF0) == 0xE0 ? 3 : (c >= 0xF0 && c <= 0xF4) ? 4 : 0;
 		for (size_t k = 1; k < n; k++)
 			if (i + k >= len || (in[i + k] & 0xC0) != 0x80)
@@ -121,9 +111,8 @@ static void report(uint32_t type, int32_t a, int32_t b, const char *msg, size_t 
 	write_all(REPORT_FD, buf, 16 + n); /* Java gone: nothing to do about it */
 }
 
-static void die(int err, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
-
-static void die(int err, const char *fmt, ...)
+static __attribute__((noreturn, format(printf, 2, 3))) void
+die(int err, const char *fmt, ...)
 {
 	char msg[MSG_MAX + 1];
 	va_list ap;
@@ -349,13 +338,18 @@ int main(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	fcntl(PLAN_FD, F_SETFL, fcntl(PLAN_FD, F_GETFL) & ~O_NONBLOCK);
+	fcntl(REPORT_FD, F_SETFL, fcntl(REPORT_FD, F_GETFL) & ~O_NONBLOCK);
 
 	if (plan_read(PLAN_FD, &buf, &len, err, sizeof err) < 0 ||
 	    plan_decode(buf, len, &p, err, sizeof err) < 0)
 		die(0, "%s", err);
+	free(buf); /* the plan keeps its own copies */
 	for (uint32_t i = 0; i < p.nops; i++)
-		if (p.ops[i].code == OP_CAPSET)
+		if (p.ops[i].code == OP_CAPSET) {
 			cap_last = read_cap_last_cap();
+			break;
+		}
 
 	/* Block everything we forward before the child exists. */
 	sigfillset(&all);
@@ -386,6 +380,7 @@ int main(int argc, char **argv)
 	if (pid == 0)
 		child(&p, cap_last);
 
+	plan_free(&p); /* only the child needs it */
 	close(sync_pipe[0]);
 	close(err_pipe[1]);
 	report(R_PID, pid, 0, "", 0);

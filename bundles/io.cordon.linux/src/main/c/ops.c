@@ -1,6 +1,6 @@
 /* The primitive ops, executed by the container child in plan order. */
 #define _GNU_SOURCE
-#include "ops.h"
+#include "plan.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -30,11 +30,9 @@ extern char **environ;
 /* Paths are clipped in messages so the error text always fits a report. */
 #define P "%.1024s"
 
-static int failed(char *msg, size_t len, int err, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
 /* Formats "<what>: <strerror(err)>" and returns err. */
-static int failed(char *msg, size_t len, int err, const char *fmt, ...)
+static __attribute__((format(printf, 4, 5))) int
+failed(char *msg, size_t len, int err, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);

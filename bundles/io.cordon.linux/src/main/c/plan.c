@@ -25,11 +25,6 @@ static const char *const names[OP_MAX + 1] = {
 	"SETRESUID", "CAPSET", "NO_NEW_PRIVS", "SECCOMP", "SYSCALL", "CHDIR", "EXEC",
 };
 
-const char *op_name(unsigned code)
-{
-	return code >= 1 && code <= OP_MAX ? names[code] : "?";
-}
-
 /* ---- reading ---------------------------------------------------------- */
 
 static size_t read_full(int fd, unsigned char *buf, size_t n, int *err)
@@ -109,10 +104,8 @@ struct rd {
 	unsigned code;
 };
 
-static int fail(struct rd *r, size_t at, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(struct rd *r, size_t at, const char *fmt, ...)
+static __attribute__((format(printf, 3, 4))) int
+fail(struct rd *r, size_t at, const char *fmt, ...)
 {
 	char what[256], op[64] = "";
 	va_list ap;

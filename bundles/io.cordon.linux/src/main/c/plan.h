@@ -1,4 +1,5 @@
-/* Plan format of the cordon launcher protocol (docs/launcher-protocol.md). */
+/* Plan format of the cordon launcher protocol (docs/launcher-protocol.md)
+ * and the op runner. */
 #ifndef CORDON_PLAN_H
 #define CORDON_PLAN_H
 
@@ -69,8 +70,6 @@ struct plan {
 	void *allocs; /* every allocation of the decoder, freed by plan_free */
 };
 
-const char *op_name(unsigned code);
-
 /* Read header + body from fd (exactly that many bytes, nothing more).
  * Returns 0 and a malloc'd buffer, or -1 with err set. */
 int plan_read(int fd, unsigned char **buf, size_t *len, char *err, size_t errlen);
@@ -80,5 +79,9 @@ int plan_decode(const unsigned char *buf, size_t len, struct plan *p,
 		char *err, size_t errlen);
 
 void plan_free(struct plan *p);
+
+/* Run op i in the child (ops.c). Returns 0, or an errno value with a one-line
+ * message in msg. EXEC returns only on failure. cap_last: host cap_last_cap. */
+int run_op(struct plan *p, uint32_t i, int cap_last, char *msg, size_t len);
 
 #endif

@@ -40,6 +40,9 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (count < 1 || warmup < 0) {
+            throw new io.cordon.api.CordonException("bench: -n must be at least 1 and --warmup at least 0");
+        }
         Stdio quiet = new Stdio(Stdio.Redirect.NULL, Stdio.Redirect.NULL, Stdio.Redirect.INHERIT);
         long[] ns = new long[count];
         for (int i = -warmup; i < count; i++) {

@@ -34,7 +34,8 @@ final class RootfsBuilder implements StageRun {
     /** The only /etc files the default root copies: what programs and the dynamic linker need, no secrets. */
     static final List<String> ETC_FILES = List.of("passwd", "group", "resolv.conf", "nsswitch.conf", "ld.so.cache",
             "ld.so.conf");
-    static final List<String> ETC_DIRS_OF_SYMLINKS = List.of("alternatives");
+    /** /etc folders that hold only symlinks into /usr; bound read-only. */
+    static final List<String> ETC_DIRS_READ_ONLY = List.of("alternatives");
     static final List<String> ETC_DIRS_OF_FILES = List.of("ld.so.conf.d");
     /** Docker's masked paths: hidden behind /dev/null (files) or an empty read-only tmpfs (directories). */
     static final List<String> MASKED_PATHS = List.of("/proc/asound", "/proc/acpi", "/proc/interrupts", "/proc/kcore",
@@ -150,20 +151,16 @@ final class RootfsBuilder implements StageRun {
         plan.add(Phase.MOUNTS, Op.WriteFile.create(etc + "/hostname", 0644, hostname + "\n"));
         plan.add(Phase.MOUNTS, Op.WriteFile.create(etc + "/hosts", 0644,
                 "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t" + hostname + "\n"));
-        for (String d : ETC_DIRS_OF_SYMLINKS) {
+        for (String d : ETC_DIRS_READ_ONLY) {
+            // Hundreds of symlinks into /usr: one read-only bind instead of re-creating each on every launch.
             Path host = Path.of("/etc", d);
             if (!Files.isDirectory(host, LinkOption.NOFOLLOW_LINKS)) {
                 continue;
             }
-            plan.add(Phase.MOUNTS, new Op.Mkdir(etc + "/" + d, 0755));
-            try (Stream<Path> entries = Files.list(host)) {
-                for (Path e : entries.sorted().toList()) {
-                    if (Files.isSymbolicLink(e)) {
-                        plan.add(Phase.MOUNTS, new Op.Symlink(Files.readSymbolicLink(e).toString(),
-                                etc + "/" + d + "/" + e.getFileName()));
-                    }
-                }
-            }
+            String target = etc + "/" + d;
+            plan.add(Phase.MOUNTS, new Op.Mkdir(target, 0755));
+            plan.add(Phase.MOUNTS, new Op.Mount(host.toString(), target, "", BIND, ""));
+            plan.add(Phase.MOUNTS, new Op.Mount("", target, "", REMOUNT | BIND | RDONLY | NOSUID | NODEV, ""));
         }
         for (String d : ETC_DIRS_OF_FILES) {
             Path host = Path.of("/etc", d);

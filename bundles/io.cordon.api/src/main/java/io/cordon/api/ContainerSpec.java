@@ -21,6 +21,15 @@ public final class ContainerSpec {
     public static final String REQ_ROOTFS = "rootfs";
     public static final String REQ_READ_ONLY = "read-only";
     public static final String REQ_VOLUMES = "volumes";
+    /**
+     * Docker-style isolation settings, keyed by the long flag name without dashes
+     * ({@code memory}, {@code cpus}, {@code cap-add}, {@code user}, {@code ulimit},
+     * {@code network}, {@code publish} …). Each present key is a requirement of the
+     * same name, except {@code security-opt}, whose values are requirements by
+     * kind: {@code seccomp}, {@code apparmor}, {@code selinux} (label=…) and
+     * {@code no-new-privileges}. The stage that handles a key parses its values.
+     */
+    public static final String SECURITY_OPT = "security-opt";
     /** Prefix of the requirement key for a generic {@code --opt KEY=VALUE} (vendor stages). */
     public static final String REQ_OPTION_PREFIX = "opt:";
 
@@ -37,6 +46,7 @@ public final class ContainerSpec {
     private final List<Volume> volumes;
     private final boolean interactive;
     private final Map<String, String> options;
+    private final Map<String, List<String>> settings;
 
     private ContainerSpec(Builder b) {
         this.id = b.id == null ? randomId() : b.id;
@@ -52,6 +62,9 @@ public final class ContainerSpec {
         this.volumes = List.copyOf(b.volumes);
         this.interactive = b.interactive;
         this.options = Map.copyOf(b.options);
+        Map<String, List<String>> s = new LinkedHashMap<>();
+        b.settings.forEach((k, v) -> s.put(k, List.copyOf(v)));
+        this.settings = java.util.Collections.unmodifiableMap(s);
     }
 
     public static Builder builder() {
@@ -105,6 +118,28 @@ public final class ContainerSpec {
         return options;
     }
 
+    /** Every isolation setting given, in the order given. */
+    public Map<String, List<String>> settings() {
+        return settings;
+    }
+
+    /** All values of one setting (repeatable flags such as cap-add), or none. */
+    public List<String> settings(String key) {
+        return settings.getOrDefault(key, List.of());
+    }
+
+    /** The last value of one setting, as Docker takes the last of a repeated single-valued flag. */
+    public Optional<String> setting(String key) {
+        List<String> v = settings(key);
+        return v.isEmpty() ? Optional.empty() : Optional.of(v.get(v.size() - 1));
+    }
+
+    /** The kind of a --security-opt value: seccomp, apparmor, selinux (label) or no-new-privileges. */
+    public static String securityOptKind(String value) {
+        String kind = value.split("[=:]", 2)[0];
+        return kind.equals("label") ? "selinux" : kind;
+    }
+
     /** Requirement key to the flag that asked for it, for refusal messages. */
     public Map<String, String> requirements() {
         Map<String, String> req = new LinkedHashMap<>();
@@ -117,6 +152,15 @@ public final class ContainerSpec {
             req.put(REQ_VOLUMES, "-v " + volumes.get(0));
         }
         options.forEach((k, v) -> req.put(REQ_OPTION_PREFIX + k, "--opt " + k + "=" + v));
+        settings.forEach((k, values) -> {
+            for (String v : values) {
+                if (k.equals(SECURITY_OPT)) {
+                    req.putIfAbsent(securityOptKind(v), "--security-opt " + v);
+                } else {
+                    req.putIfAbsent(k, "--" + k + (v.isEmpty() ? "" : " " + v));
+                }
+            }
+        });
         return req;
     }
 
@@ -165,6 +209,7 @@ public final class ContainerSpec {
         private final List<Volume> volumes = new ArrayList<>();
         private boolean interactive;
         private final Map<String, String> options = new LinkedHashMap<>();
+        private final Map<String, List<String>> settings = new LinkedHashMap<>();
 
         private Builder() {
         }
@@ -231,6 +276,12 @@ public final class ContainerSpec {
 
         public Builder option(String key, String value) {
             options.put(key, value);
+            return this;
+        }
+
+        /** Add one value of an isolation setting (see {@link ContainerSpec#settings()}). */
+        public Builder setting(String key, String value) {
+            settings.computeIfAbsent(key, k -> new ArrayList<>()).add(value);
             return this;
         }
 

@@ -1,6 +1,9 @@
 package io.cordon.cli.internal;
 
 import io.cordon.cli.CommandLineTool;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.PrintStream;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -41,6 +44,10 @@ public class Main implements Callable<Integer> {
             stopped.await();
             return 0;
         }
-        return tool.execute(args, System.out, System.err, true);
+        // The process's own stdout/stderr, not System.out/err: Gogo's runtime replaces those with
+        // per-thread multiplexing streams, and the CLI's output must not depend on that.
+        PrintStream out = new PrintStream(new FileOutputStream(FileDescriptor.out), true);
+        PrintStream err = new PrintStream(new FileOutputStream(FileDescriptor.err), true);
+        return tool.execute(args, out, err, true);
     }
 }

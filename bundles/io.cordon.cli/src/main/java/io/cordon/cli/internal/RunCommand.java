@@ -58,6 +58,50 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--opt", paramLabel = "KEY=VALUE", description = "A requirement for a vendor stage; refused if no stage handles it.")
     List<String> opts = new ArrayList<>();
 
+    @Option(names = "--memory", paramLabel = "BYTES", description = "Memory limit (e.g. 512m).")
+    String memory;
+    @Option(names = "--memory-reservation", paramLabel = "BYTES", description = "Memory soft limit.")
+    String memoryReservation;
+    @Option(names = "--memory-swap", paramLabel = "BYTES", description = "Memory plus swap limit (-1: unlimited).")
+    String memorySwap;
+    @Option(names = "--cpus", paramLabel = "N", description = "Number of CPUs (e.g. 1.5).")
+    String cpus;
+    @Option(names = {"--cpu-shares", "-c"}, paramLabel = "N", description = "Relative CPU weight.")
+    String cpuShares;
+    @Option(names = "--cpuset-cpus", paramLabel = "LIST", description = "CPUs the container may use (e.g. 0-1).")
+    String cpusetCpus;
+    @Option(names = "--pids-limit", paramLabel = "N", description = "Maximum number of processes.")
+    String pidsLimit;
+    @Option(names = "--blkio-weight", paramLabel = "N", description = "Block I/O weight (10-1000).")
+    String blkioWeight;
+    @Option(names = "--device-read-bps", paramLabel = "DEV:RATE", description = "Read rate limit for a device.")
+    List<String> deviceReadBps = new ArrayList<>();
+    @Option(names = "--device-write-bps", paramLabel = "DEV:RATE", description = "Write rate limit for a device.")
+    List<String> deviceWriteBps = new ArrayList<>();
+    @Option(names = "--device", paramLabel = "HOST[:CONTAINER[:PERMS]]", description = "Give the container a host device.")
+    List<String> devices = new ArrayList<>();
+    @Option(names = "--cgroup-parent", paramLabel = "PATH", description = "Parent cgroup (default cordon).")
+    String cgroupParent;
+    @Option(names = "--cap-add", paramLabel = "CAP", description = "Add a capability (or ALL).")
+    List<String> capAdd = new ArrayList<>();
+    @Option(names = "--cap-drop", paramLabel = "CAP", description = "Drop a capability (or ALL).")
+    List<String> capDrop = new ArrayList<>();
+    @Option(names = "--privileged", description = "Keep every capability (loud in --dry-run).")
+    boolean privileged;
+    @Option(names = {"-u", "--user"}, paramLabel = "USER[:GROUP]", description = "uid[:gid] or name[:group] inside.")
+    String user;
+    @Option(names = "--group-add", paramLabel = "GROUP", description = "Additional group.")
+    List<String> groupAdd = new ArrayList<>();
+    @Option(names = "--security-opt", paramLabel = "OPT",
+            description = "seccomp=PATH|unconfined, apparmor=PROFILE, label=..., no-new-privileges.")
+    List<String> securityOpts = new ArrayList<>();
+    @Option(names = "--ulimit", paramLabel = "NAME=SOFT[:HARD]", description = "Resource limit (e.g. nofile=1024:2048).")
+    List<String> ulimits = new ArrayList<>();
+    @Option(names = {"--network", "--net"}, paramLabel = "MODE", description = "none, host, bridge, ns:PATH, container:ID or a CNI network.")
+    String network;
+    @Option(names = {"-p", "--publish"}, paramLabel = "HOST:CONTAINER[/PROTO]", description = "Publish a port.")
+    List<String> publish = new ArrayList<>();
+
     @Parameters(paramLabel = "CMD", arity = "1..*", description = "The command and its arguments.")
     List<String> command = new ArrayList<>();
 
@@ -109,6 +153,7 @@ final class RunCommand implements Callable<Integer> {
         for (String v : volumes) {
             b.volume(parseVolume(v));
         }
+        settings(b);
         for (String o : opts) {
             int eq = o.indexOf('=');
             if (eq <= 0) {
@@ -117,6 +162,43 @@ final class RunCommand implements Callable<Integer> {
             b.option(o.substring(0, eq), o.substring(eq + 1));
         }
         return b.build();
+    }
+
+    /** Isolation settings go to the spec as given; the stage that handles each one parses and checks it. */
+    private void settings(ContainerSpec.Builder b) {
+        one(b, "memory", memory);
+        one(b, "memory-reservation", memoryReservation);
+        one(b, "memory-swap", memorySwap);
+        one(b, "cpus", cpus);
+        one(b, "cpu-shares", cpuShares);
+        one(b, "cpuset-cpus", cpusetCpus);
+        one(b, "pids-limit", pidsLimit);
+        one(b, "blkio-weight", blkioWeight);
+        one(b, "cgroup-parent", cgroupParent);
+        one(b, "user", user);
+        one(b, "network", network);
+        many(b, "device-read-bps", deviceReadBps);
+        many(b, "device-write-bps", deviceWriteBps);
+        many(b, "device", devices);
+        many(b, "cap-add", capAdd);
+        many(b, "cap-drop", capDrop);
+        many(b, "group-add", groupAdd);
+        many(b, ContainerSpec.SECURITY_OPT, securityOpts);
+        many(b, "ulimit", ulimits);
+        many(b, "publish", publish);
+        if (privileged) {
+            b.setting("privileged", "");
+        }
+    }
+
+    private static void one(ContainerSpec.Builder b, String key, String value) {
+        if (value != null) {
+            b.setting(key, value);
+        }
+    }
+
+    private static void many(ContainerSpec.Builder b, String key, List<String> values) {
+        values.forEach(v -> b.setting(key, v));
     }
 
     static ContainerSpec.Volume parseVolume(String v) {

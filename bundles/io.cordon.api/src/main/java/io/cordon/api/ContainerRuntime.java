@@ -18,6 +18,9 @@ public interface ContainerRuntime {
     /** Running containers. */
     List<ContainerInfo> containers();
 
+    /** Live figures of a running container (id or unique prefix), by stage, from each stage's {@link StageRun#stats()}. */
+    java.util.Map<String, java.util.Map<String, String>> stats(String id);
+
     /** Send a signal to a running container (id or unique id prefix). */
     void kill(String id, int signal);
 }

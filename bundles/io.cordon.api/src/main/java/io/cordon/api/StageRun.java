@@ -21,6 +21,23 @@ public interface StageRun {
     default void attach(ChildProcess child) throws Exception {
     }
 
+    /**
+     * Live figures for {@code cordon stats} while the container runs (memory usage,
+     * CPU time …), as name to value. Called from another thread than the launch.
+     */
+    default java.util.Map<String, String> stats() {
+        return java.util.Map.of();
+    }
+
+    /**
+     * After the container exited and before release: a one-line explanation of how
+     * it ended, if this stage caused or saw it (e.g. "killed: out of memory (limit
+     * 64 MiB)"). {@code signal} is 0 when it exited normally.
+     */
+    default java.util.Optional<String> explainExit(int exitCode, int signal) {
+        return java.util.Optional.empty();
+    }
+
     /** Undo what prepare and attach made. */
     default void release() throws Exception {
     }

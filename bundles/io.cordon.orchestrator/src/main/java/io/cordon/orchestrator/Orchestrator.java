@@ -51,7 +51,7 @@ public class Orchestrator implements ContainerRuntime {
     private final Launcher launcher;
     private final StateStore state;
 
-    private record Running(ContainerInfo info, LaunchedChild child) {
+    private record Running(ContainerInfo info, LaunchedChild child, Pipeline pipeline) {
     }
 
     @org.osgi.service.component.annotations.Activate
@@ -112,6 +112,15 @@ public class Orchestrator implements ContainerRuntime {
 
     @Override
     public void kill(String id, int signal) {
+        find(id).child().signal(signal);
+    }
+
+    @Override
+    public Map<String, Map<String, String>> stats(String id) {
+        return find(id).pipeline().stats();
+    }
+
+    private Running find(String id) {
         List<Running> matches = running.entrySet().stream().filter(e -> e.getKey().startsWith(id))
                 .map(Map.Entry::getValue).toList();
         if (matches.isEmpty()) {
@@ -120,7 +129,7 @@ public class Orchestrator implements ContainerRuntime {
         if (matches.size() > 1) {
             throw new CordonException("id prefix " + id + " matches " + matches.size() + " containers: give more digits");
         }
-        matches.get(0).child().signal(signal);
+        return matches.get(0);
     }
 
     @Override
@@ -159,7 +168,7 @@ public class Orchestrator implements ContainerRuntime {
             child = launcher.spawn(plan, stdio);
             ContainerInfo info = new ContainerInfo(spec.id(), child.pid(), spec.command(), Instant.now(),
                     p.stageNames());
-            running.put(spec.id(), new Running(info, child));
+            running.put(spec.id(), new Running(info, child, p));
             state.write(new StateStore.State("1.0.2", spec.id(), "created", child.pid(), "",
                     info.created().toString(), spec.command(), p.stageNames()));
             p.attach(child);
@@ -172,7 +181,7 @@ public class Orchestrator implements ContainerRuntime {
             state.write(new StateStore.State("1.0.2", spec.id(), "running", child.pid(), "",
                     info.created().toString(), spec.command(), p.stageNames()));
             LaunchedChild.ExitStatus exit = child.awaitExit();
-            return new RunResult(spec.id(), exit.code(), exit.signal(), null);
+            return new RunResult(spec.id(), exit.code(), exit.signal(), null, p.explainExit(exit));
         } catch (CordonException e) {
             return new RunResult(spec.id(), e.exitCode(), 0, e.getMessage());
         } catch (RuntimeException e) {
@@ -286,6 +295,34 @@ public class Orchestrator implements ContainerRuntime {
                     throw new StageException(chosen.get(i).stage().name(), "attach", e);
                 }
             }
+        }
+
+        Map<String, Map<String, String>> stats() {
+            Map<String, Map<String, String>> out = new java.util.LinkedHashMap<>();
+            for (int i = 0; i < runs.size(); i++) {
+                try {
+                    Map<String, String> s = runs.get(i).stats();
+                    if (!s.isEmpty()) {
+                        out.put(chosen.get(i).stage().name(), s);
+                    }
+                } catch (RuntimeException e) {
+                    out.put(chosen.get(i).stage().name(), Map.of("error", String.valueOf(e.getMessage())));
+                }
+            }
+            return out;
+        }
+
+        /** Each stage's explanation of the exit, last stage first (the innermost cause). */
+        List<String> explainExit(LaunchedChild.ExitStatus exit) {
+            List<String> notes = new ArrayList<>();
+            for (int i = runs.size() - 1; i >= 0; i--) {
+                try {
+                    runs.get(i).explainExit(exit.code(), exit.signal()).ifPresent(notes::add);
+                } catch (RuntimeException e) {
+                    LOG.log(Level.WARNING, "explainExit failed in " + chosen.get(i).stage().name(), e);
+                }
+            }
+            return notes;
         }
 
         /** Release every prepared run in reverse order; one failing release does not stop the others. */

@@ -16,7 +16,8 @@ import org.osgi.service.component.annotations.Reference;
     "osgi.command.function=explain",
     "osgi.command.function=stages",
     "osgi.command.function=ps",
-    "osgi.command.function=kill"
+    "osgi.command.function=kill",
+    "osgi.command.function=stats"
 })
 public class CordonCommands {
     private final CommandLineTool tool;
@@ -44,6 +45,11 @@ public class CordonCommands {
     /** cordon:ps: running containers. */
     public void ps(String... args) {
         call("ps", args);
+    }
+
+    /** cordon:stats ID: live figures of a running container. */
+    public void stats(String... args) {
+        call("stats", args);
     }
 
     /** cordon:kill [-s SIGNAL] ID. */

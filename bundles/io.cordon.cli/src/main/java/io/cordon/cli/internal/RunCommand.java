@@ -139,6 +139,7 @@ final class RunCommand implements Callable<Integer> {
             if (r.error() != null) {
                 io.err().println("cordon: " + r.error());
             }
+            r.notes().forEach(n -> io.err().println("cordon: " + n));
             return r.exitCode();
         }
     }

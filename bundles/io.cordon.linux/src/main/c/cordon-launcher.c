@@ -163,6 +163,9 @@ static void __attribute__((noreturn)) child(struct plan *p, int cap_last)
 	char go, msg[MSG_MAX + 1];
 	ssize_t n;
 
+	/* If the launcher dies (even by SIGKILL) the container must not outlive it;
+	 * a launcher that died before this line shows up as EOF on the sync pipe. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	close(PLAN_FD);
 	close(REPORT_FD);
 	close(sfd);
@@ -336,6 +339,13 @@ int main(int argc, char **argv)
 	if (fcntl(PLAN_FD, F_GETFD) < 0 || fcntl(REPORT_FD, F_GETFD) < 0) {
 		fprintf(stderr, "cordon-launcher: must be started by cordon (fd 3 and 4 missing)\n");
 		return EXIT_FAIL;
+	}
+	/* Nothing the spawner left open may reach the container (a JVM has jars,
+	 * sockets and pipes without O_CLOEXEC): keep only stdio and fds 3 and 4. */
+	if (syscall(SYS_close_range, REPORT_FD + 1, ~0U, 0) < 0) {
+		long max = sysconf(_SC_OPEN_MAX);
+		for (long fd = REPORT_FD + 1; fd < (max > 0 ? max : 65536); fd++)
+			close((int)fd);
 	}
 	signal(SIGPIPE, SIG_IGN);
 	fcntl(PLAN_FD, F_SETFL, fcntl(PLAN_FD, F_GETFL) & ~O_NONBLOCK);

@@ -106,6 +106,25 @@ class PlumbingIT {
         assertTrue(Cordon.stateEntries().isEmpty(), "state left: " + Cordon.stateEntries());
     }
 
+    @Test
+    void theContainerDiesWithItsLauncherAndSeesNoInheritedFds() throws Exception {
+        Cordon.Result fds = Cordon.sh("ls /proc/self/fd | tr '\\n' ' '");
+        assertEquals("0 1 2 3 ", fds.out(), "only stdio (and ls's own directory fd) are open inside");
+        Process p = Cordon.builder("run", "--", "sh", "-c", "echo ready; sleep 600")
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+        assertEquals("ready", out.readLine());
+        ProcessHandle launcher = await(() -> ProcessHandle.of(p.pid()).flatMap(h -> h.children().findFirst()));
+        ProcessHandle init = await(() -> launcher.children().findFirst());
+        new ProcessBuilder("kill", "-KILL", Long.toString(launcher.pid())).start().waitFor();
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS), "cordon did not exit after its launcher died");
+        for (int i = 0; i < 100 && init.isAlive(); i++) {
+            Thread.sleep(50);
+        }
+        assertTrue(!init.isAlive(), "the container outlived its launcher");
+        assertTrue(Cordon.stateEntries().isEmpty(), "state left: " + Cordon.stateEntries());
+    }
+
     private static ProcessHandle await(java.util.function.Supplier<Optional<ProcessHandle>> s) throws Exception {
         for (int i = 0; i < 100; i++) {
             Optional<ProcessHandle> h = s.get();

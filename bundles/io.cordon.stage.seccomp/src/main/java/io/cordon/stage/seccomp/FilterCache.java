@@ -17,8 +17,12 @@ import java.util.TreeSet;
 final class FilterCache {
     static final int SIZE = 64;
 
-    /** A compiled filter ready for the SECCOMP op. */
-    record Compiled(byte[] program, int flags, List<String> notes, String sha256) {
+    /**
+     * A compiled filter ready for the SECCOMP op. {@code startBlockers}: the syscalls the
+     * launcher makes between installing the filter and exec (chdir, execve, and write and
+     * exit_group to report a failure) that the profile refuses.
+     */
+    record Compiled(byte[] program, int flags, List<String> notes, String sha256, List<String> startBlockers) {
         int instructions() {
             return program.length / 8;
         }
@@ -58,7 +62,14 @@ final class FilterCache {
         Profile p = ProfileParser.parse(profile, origin);
         Resolver.Resolved r = Resolver.resolve(p, ctx);
         byte[] prog = Compiler.compile(r, origin);
-        return new Compiled(prog, r.flags(), r.notes(), sha);
+        List<String> blockers = new java.util.ArrayList<>();
+        for (String name : List.of("chdir", "execve", "write", "exit_group")) {
+            Action a = ctx.arch().syscall(name).map(nr -> r.evaluate(nr, new long[6])).orElse(r.defaultAction());
+            if (a.kind() != Action.Kind.ALLOW && a.kind() != Action.Kind.LOG) {
+                blockers.add(name);
+            }
+        }
+        return new Compiled(prog, r.flags(), r.notes(), sha, List.copyOf(blockers));
     }
 
     synchronized long hits() {

@@ -38,6 +38,7 @@ public class SeccompStage implements IsolationStage {
     public static final String REQUIREMENT = "seccomp";
     static final String DEFAULT_PROFILE = "cordon-default.json";
     static final String DEFAULT_ORIGIN = "cordon's default seccomp profile";
+    private static final int SIGSYS = 31;
     private static final Logger LOG = Logger.getLogger(SeccompStage.class.getName());
 
     private final FilterCache cache = new FilterCache();
@@ -152,6 +153,21 @@ public class SeccompStage implements IsolationStage {
             if (compiled != null) {
                 plan.add(Phase.SECCOMP, new Op.Seccomp(compiled.flags(), compiled.program()));
             }
+        }
+
+        @Override
+        public Optional<String> explainExit(int exitCode, int signal) {
+            if (compiled == null) {
+                return Optional.empty();
+            }
+            if (!compiled.startBlockers().isEmpty() && (signal != 0 || exitCode >= 125)) {
+                return Optional.of(origin + " does not allow " + String.join(", ", compiled.startBlockers())
+                        + ", which the container needs to start");
+            }
+            if (signal == SIGSYS) {
+                return Optional.of("killed by SIGSYS: a syscall that " + origin + " answers with KILL or TRAP");
+            }
+            return Optional.empty();
         }
 
         @Override

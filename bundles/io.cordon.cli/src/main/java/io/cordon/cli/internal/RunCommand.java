@@ -8,6 +8,7 @@ import io.cordon.api.StageInfo;
 import io.cordon.api.Stdio;
 import io.cordon.api.plan.ChildPlan;
 import io.cordon.api.plan.Namespace;
+import io.cordon.api.plan.Op;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -129,6 +130,12 @@ final class RunCommand implements Callable<Integer> {
             if (!plan.unshared().keySet().containsAll(EnumSet.of(Namespace.PID, Namespace.MOUNT))) {
                 io.out().println("WARNING: no new pid or mount namespace: the container will see the host's"
                         + " processes or files");
+            }
+            if (plan.entries().stream().noneMatch(e -> e.op() instanceof Op.Seccomp)) {
+                boolean unconfined = spec.settings(ContainerSpec.SECURITY_OPT).stream()
+                        .anyMatch(o -> o.equals("seccomp=unconfined") || o.equals("seccomp:unconfined"));
+                io.out().println("WARNING: no seccomp filter: the container may make any system call ("
+                        + (unconfined ? "--security-opt seccomp=unconfined" : "no seccomp stage is installed") + ")");
             }
             io.out().print(plan.render());
             return 0;

@@ -16,11 +16,39 @@ public final class SyscallNumbers {
         AARCH64 = "aarch64".equals(arch) || "arm64".equals(arch);
     }
 
+    /** The "current directory" dirfd of the *at syscalls. */
+    public static final long AT_FDCWD = -100;
+
     private SyscallNumbers() {
     }
 
     public static int umask() {
         return pick(95, 166, "umask");
+    }
+
+    /** unshare(2): for namespaces that must be entered after clone (a cgroup namespace, once in its cgroup). */
+    public static int unshare() {
+        return pick(272, 97, "unshare");
+    }
+
+    /** unlinkat(2) (aarch64 has no unlink). */
+    public static int unlinkat() {
+        return pick(263, 35, "unlinkat");
+    }
+
+    /** fchmodat(2): an exact mode, which umask does not touch (aarch64 has no chmod). */
+    public static int fchmodat() {
+        return pick(268, 53, "fchmodat");
+    }
+
+    /** fchownat(2) (aarch64 has no chown). */
+    public static int fchownat() {
+        return pick(260, 54, "fchownat");
+    }
+
+    /** bpf(2). */
+    public static int bpf() {
+        return pick(321, 280, "bpf");
     }
 
     private static int pick(int x86, int arm, String name) {

@@ -74,15 +74,64 @@ final class Cordon {
         return run("run", "--", "sh", "-c", script);
     }
 
-    static long mountCount() {
+    /** The host's mounts (this JVM's mount namespace): mount point, type and source of each. */
+    static java.util.Set<String> mounts() {
         try {
-            return Files.readAllLines(Path.of("/proc/self/mountinfo")).size();
+            java.util.Set<String> out = new java.util.TreeSet<>();
+            for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+                String[] f = line.split(" ");
+                int dash = List.of(f).indexOf("-");
+                out.add(f[4] + " " + f[dash + 1] + " " + f[dash + 2]);
+            }
+            return out;
         } catch (IOException e) {
             throw new AssertionError(e);
         }
     }
 
+    /**
+     * No mount that was not there {@code before} stays on the host. Other checkouts' cordon
+     * runs mount and unmount on this shared host meanwhile (their network namespaces, say), so
+     * this waits up to 30 s for strangers to go; a leaked mount stays and fails.
+     */
+    static void assertNoNewMounts(java.util.Set<String> before, String what) {
+        java.util.Set<String> added = new java.util.TreeSet<>();
+        for (int i = 0; i < 300; i++) {
+            added = new java.util.TreeSet<>(mounts());
+            added.removeAll(before);
+            if (added.isEmpty()) {
+                return;
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError(e);
+            }
+        }
+        fail(what + ": mounts left on the host: " + added);
+    }
+
+    /**
+     * Container state directories that stay. The host is shared: other checkouts' cordon
+     * runs come and go under the same /run/cordon meanwhile, so this waits up to 30 s for
+     * the directory to empty; a leak stays and is returned.
+     */
     static List<String> stateEntries() {
+        List<String> now = stateEntriesNow();
+        for (int i = 0; i < 300 && !now.isEmpty(); i++) {
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError(e);
+            }
+            now = stateEntriesNow();
+        }
+        return now;
+    }
+
+    private static List<String> stateEntriesNow() {
         if (!Files.isDirectory(STATE)) {
             return List.of();
         }

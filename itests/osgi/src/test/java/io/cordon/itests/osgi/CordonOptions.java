@@ -29,7 +29,7 @@ final class CordonOptions {
     /** Every cordon bundle of the full distribution (features/full/full.bndrun) except the jline shell. */
     static final String[] CORDON_BUNDLES = {"io.cordon.api", "io.cordon.linux", "io.cordon.orchestrator",
         "io.cordon.stage.pidns", "io.cordon.stage.mountns", "io.cordon.stage.utsns", "io.cordon.stage.ipcns",
-        "io.cordon.cli", "io.cordon.shell"};
+        "io.cordon.stage.cgroupns", "io.cordon.stage.cgroups", "io.cordon.cli", "io.cordon.shell"};
 
     private CordonOptions() {
     }

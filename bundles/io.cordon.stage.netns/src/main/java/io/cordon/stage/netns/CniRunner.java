@@ -74,7 +74,7 @@ final class CniRunner {
                 return p;
             }
         }
-        throw new CordonException("network " + config.name() + ": CNI plugin '" + type + "' not found in "
+        throw new CordonException("CNI plugin '" + type + "' of network " + config.name() + " not found in "
                 + String.join(":", pluginPath.stream().map(Path::toString).toList())
                 + " (install containernetworking-plugins, or fix \"type\" in " + config.origin() + ")");
     }

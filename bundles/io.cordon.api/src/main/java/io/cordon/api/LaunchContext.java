@@ -28,4 +28,15 @@ public interface LaunchContext {
 
     /** True for {@code --dry-run}/{@code cordon:explain}: compute the plan but create nothing on the host. */
     boolean dryRun();
+
+    /**
+     * Another container running on this host (full id or unique prefix), launched by this or another
+     * cordon process, e.g. for a stage that joins one of its namespaces ({@code --network container:ID}).
+     * The launch asking is never among the candidates.
+     *
+     * @throws CordonException if no running container or more than one matches
+     */
+    default ContainerInfo runningContainer(String idOrPrefix) {
+        throw new CordonException("this runtime cannot look up other containers (" + idOrPrefix + ")");
+    }
 }

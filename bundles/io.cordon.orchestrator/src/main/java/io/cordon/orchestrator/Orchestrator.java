@@ -132,9 +132,42 @@ public class Orchestrator implements ContainerRuntime {
         return matches.get(0);
     }
 
+    /**
+     * A running container other than {@code self}: one this runtime runs, or one another cordon process
+     * runs, found through its state directory. A state whose process is gone, or whose pid now belongs to
+     * a process that is not a cordon launcher's child (pid reuse after a crash), does not count.
+     */
+    ContainerInfo runningContainer(String self, String idOrPrefix) {
+        if (idOrPrefix.isEmpty() || !idOrPrefix.matches("[0-9a-f]{1,64}")) {
+            throw new CordonException("'" + idOrPrefix + "' is not a container id (hex digits, see cordon ps)");
+        }
+        Map<String, ContainerInfo> found = new java.util.TreeMap<>();
+        running.forEach((id, r) -> {
+            if (id.startsWith(idOrPrefix) && !id.equals(self)) {
+                found.put(id, r.info());
+            }
+        });
+        for (String id : state.ids()) {
+            if (!id.startsWith(idOrPrefix) || id.equals(self) || found.containsKey(id)) {
+                continue;
+            }
+            state.read(id).filter(s -> s.status().equals("running") && StateStore.isLaunchedChild(s.pid()))
+                    .ifPresent(s -> found.put(id, new ContainerInfo(id, s.pid(), s.command(),
+                            Instant.parse(s.created()), s.stages())));
+        }
+        if (found.isEmpty()) {
+            throw new CordonException("no running container with id " + idOrPrefix);
+        }
+        if (found.size() > 1) {
+            throw new CordonException("id prefix " + idOrPrefix + " matches " + found.size()
+                    + " containers: give more digits");
+        }
+        return found.values().iterator().next();
+    }
+
     @Override
     public ChildPlan explain(ContainerSpec spec) {
-        Launch launch = new Launch(spec.id(), spec, state.directoryOf(spec.id()), true);
+        Launch launch = new Launch(spec.id(), spec, state.directoryOf(spec.id()), true, this::runningContainer);
         Pipeline p = new Pipeline(launch, StageSelection.select(stages, spec));
         try {
             p.open();
@@ -147,7 +180,7 @@ public class Orchestrator implements ContainerRuntime {
 
     @Override
     public RunResult run(ContainerSpec spec, Stdio stdio) {
-        Launch launch = new Launch(spec.id(), spec, state.directoryOf(spec.id()), false);
+        Launch launch = new Launch(spec.id(), spec, state.directoryOf(spec.id()), false, this::runningContainer);
         Pipeline p;
         try {
             p = new Pipeline(launch, StageSelection.select(stages, spec));

@@ -58,6 +58,40 @@ final class StateStore {
         }
     }
 
+    /** Ids of every container directory, of this or any other cordon process. */
+    List<String> ids() {
+        if (!Files.isDirectory(containers)) {
+            return List.of();
+        }
+        try (var s = Files.list(containers)) {
+            return s.map(p -> p.getFileName().toString()).filter(n -> n.matches("[0-9a-f]{64}")).sorted().toList();
+        } catch (IOException e) {
+            throw new CordonException("cannot list " + containers + ": " + e.getMessage());
+        }
+    }
+
+    /** A container's state.json, if it has one that can be read (it may be written or removed right now). */
+    java.util.Optional<State> read(String id) {
+        try {
+            return java.util.Optional.of(json.readValue(directoryOf(id).resolve("state.json").toFile(), State.class));
+        } catch (IOException e) {
+            return java.util.Optional.empty();
+        }
+    }
+
+    /** Whether {@code pid} is alive and its parent is a cordon launcher (comm "cordon-launcher"). */
+    static boolean isLaunchedChild(int pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            // pid (comm) state ppid ...: comm may contain spaces and parentheses, so parse after the last ')'.
+            String[] rest = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            String parentComm = Files.readString(Path.of("/proc/" + rest[1] + "/comm")).trim();
+            return parentComm.equals("cordon-launcher");
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
     /** Remove the container's directory; what stages left there is theirs to release first. */
     void delete(String id) throws IOException {
         Path dir = directoryOf(id);

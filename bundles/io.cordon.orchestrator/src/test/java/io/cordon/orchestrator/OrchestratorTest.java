@@ -291,4 +291,35 @@ class OrchestratorTest {
         assertEquals(125, r.exitCode());
         assertTrue(r.error().contains("probe exploded"), r.error());
     }
+    @Test
+    void aSharedNamespaceShowsInTheRenderedPlanUnlessAStageCreatesOne() {
+        Orchestrator o = orchestrator();
+        Stage net = new Stage("net", Phase.NAMESPACES);
+        net.contribution = p -> p.share(Namespace.NET);
+        o.addStage(new RegisteredStage(net, 0, "t", 1));
+        ChildPlan plan = o.explain(spec());
+        assertEquals(Namespace.NET, plan.shared().keySet().iterator().next());
+        assertTrue(plan.render().contains("host net    (shared with the host) by net"), plan.render());
+        Stage creates = new Stage("creates", Phase.NAMESPACES);
+        creates.contribution = p -> p.unshare(Namespace.NET);
+        o.addStage(new RegisteredStage(creates, 1, "t", 2));
+        assertTrue(o.explain(spec()).shared().isEmpty());
+    }
+
+    @Test
+    void runningContainerIsFoundThroughTheStateDirectoryOfAnyCordonProcess() throws Exception {
+        Orchestrator o = orchestrator();
+        StateStore store = new StateStore(root);
+        String other = "ab".repeat(32);
+        String self = "cd".repeat(32);
+        store.create(other);
+        // This JVM's pid is alive but not a cordon launcher's child: a stale state must not count.
+        int me = (int) ProcessHandle.current().pid();
+        store.write(new StateStore.State("1.0.2", other, "running", me, "", java.time.Instant.now().toString(),
+                List.of("sh"), List.of("netns")));
+        CordonException stale = assertThrows(CordonException.class, () -> o.runningContainer(self, "abab"));
+        assertTrue(stale.getMessage().contains("no running container with id abab"), stale.getMessage());
+        assertThrows(CordonException.class, () -> o.runningContainer(self, "not-hex"));
+        assertThrows(CordonException.class, () -> o.runningContainer(other, other), "never the asking launch");
+    }
 }

@@ -16,11 +16,20 @@ import java.util.Optional;
 public final class ChildPlan {
     private final Map<Namespace, String> unshared;
     private final List<NamespaceJoin> joins;
+    private final Map<Namespace, String> shared;
     private final List<PlanEntry> entries;
 
-    private ChildPlan(Map<Namespace, String> unshared, List<NamespaceJoin> joins, List<PlanEntry> entries) {
+    private ChildPlan(Map<Namespace, String> unshared, List<NamespaceJoin> joins, Map<Namespace, String> shared,
+            List<PlanEntry> entries) {
         this.unshared = Collections.unmodifiableMap(new EnumMap<>(unshared));
         this.joins = List.copyOf(joins);
+        EnumMap<Namespace, String> kept = new EnumMap<>(Namespace.class);
+        shared.forEach((ns, stage) -> {
+            if (!unshared.containsKey(ns) && joins.stream().noneMatch(j -> j.namespace() == ns)) {
+                kept.put(ns, stage);
+            }
+        });
+        this.shared = Collections.unmodifiableMap(kept);
         List<PlanEntry> sorted = new ArrayList<>(entries);
         sorted.sort(Comparator.comparing(PlanEntry::phase)); // stable: keeps contribution order within a phase
         this.entries = List.copyOf(sorted);
@@ -37,6 +46,11 @@ public final class ChildPlan {
 
     public List<NamespaceJoin> joins() {
         return joins;
+    }
+
+    /** Namespaces a stage deliberately keeps shared with the host, and that stage; for display only. */
+    public Map<Namespace, String> shared() {
+        return shared;
     }
 
     public List<PlanEntry> entries() {
@@ -62,13 +76,15 @@ public final class ChildPlan {
     public String render() {
         StringBuilder out = new StringBuilder();
         out.append("namespaces:\n");
-        if (unshared.isEmpty() && joins.isEmpty()) {
+        if (unshared.isEmpty() && joins.isEmpty() && shared.isEmpty()) {
             out.append("  (none: the container shares every namespace with the host)\n");
         }
         unshared.forEach((ns, stage) -> out.append(String.format("  new %-7s by %s%n", ns.procName(), stage)));
         for (NamespaceJoin j : joins) {
             out.append(String.format("  join %-6s %s by %s%n", j.namespace().procName(), j.path(), j.stage()));
         }
+        shared.forEach((ns, stage) -> out.append(String.format("  host %-6s (shared with the host) by %s%n",
+                ns.procName(), stage)));
         out.append("ops:\n");
         int i = 0;
         for (PlanEntry e : entries) {
@@ -87,6 +103,7 @@ public final class ChildPlan {
     public static final class Builder {
         private final Map<Namespace, String> unshared = new EnumMap<>(Namespace.class);
         private final List<NamespaceJoin> joins = new ArrayList<>();
+        private final Map<Namespace, String> shared = new EnumMap<>(Namespace.class);
         private final List<PlanEntry> entries = new ArrayList<>();
 
         private Builder() {
@@ -115,6 +132,12 @@ public final class ChildPlan {
                 }
 
                 @Override
+                public PlanBuilder share(Namespace namespace) {
+                    shared.putIfAbsent(namespace, stage);
+                    return this;
+                }
+
+                @Override
                 public PlanBuilder add(Phase phase, Op op) {
                     entries.add(new PlanEntry(phase, stage, op, false));
                     return this;
@@ -134,7 +157,7 @@ public final class ChildPlan {
         }
 
         public ChildPlan build() {
-            return new ChildPlan(unshared, joins, entries);
+            return new ChildPlan(unshared, joins, shared, entries);
         }
     }
 }

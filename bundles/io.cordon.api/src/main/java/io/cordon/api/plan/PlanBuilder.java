@@ -9,6 +9,15 @@ public interface PlanBuilder {
     /** Join the namespace at {@code path} (a /proc/PID/ns file or a bind-mounted one). */
     PlanBuilder join(Namespace namespace, String path);
 
+    /**
+     * Deliberately keep the host's namespace of this type (e.g. {@code --network host}). Changes nothing in
+     * the child; it makes the choice visible in {@code --dry-run}/{@code cordon:explain}. Ignored if a stage
+     * creates or joins a namespace of this type.
+     */
+    default PlanBuilder share(Namespace namespace) {
+        return this;
+    }
+
     /** Append an op to a phase. */
     PlanBuilder add(Phase phase, Op op);
 

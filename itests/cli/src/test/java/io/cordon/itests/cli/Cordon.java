@@ -39,11 +39,17 @@ final class Cordon {
     }
 
     static Result runWithInput(String stdin, String... args) {
+        return runWithEnv(java.util.Map.of(), stdin, args);
+    }
+
+    /** Run with extra environment variables for bin/cordon (e.g. CORDON_CNI_CONFDIR). */
+    static Result runWithEnv(java.util.Map<String, String> env, String stdin, String... args) {
         try {
             Path out = Files.createTempFile("cordon-out", ".txt");
             Path err = Files.createTempFile("cordon-err", ".txt");
             try {
                 ProcessBuilder pb = builder(args).redirectOutput(out.toFile()).redirectError(err.toFile());
+                pb.environment().putAll(env);
                 if (stdin == null) {
                     pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
                 }

@@ -48,6 +48,9 @@ public class Orchestrator implements ContainerRuntime {
 
     private volatile List<RegisteredStage> stages = List.of();
     private final Map<String, Running> running = new ConcurrentHashMap<>();
+    /** Launches between their start and their last release; guarded by itself. */
+    private final int[] inFlight = {0};
+    private boolean stopping;
     private final Launcher launcher;
     private final StateStore state;
 
@@ -180,6 +183,48 @@ public class Orchestrator implements ContainerRuntime {
 
     @Override
     public RunResult run(ContainerSpec spec, Stdio stdio) {
+        synchronized (inFlight) {
+            if (stopping) {
+                return new RunResult(spec.id(), 125, 0, "the runtime is shutting down; launch refused");
+            }
+            inFlight[0]++;
+        }
+        try {
+            return launch(spec, stdio);
+        } finally {
+            synchronized (inFlight) {
+                inFlight[0]--;
+                inFlight.notifyAll();
+            }
+        }
+    }
+
+    /**
+     * When the framework stops (shell exit, bundle stop) with containers still
+     * running, kill them and wait until their launches have released everything
+     * (cgroups, network, state), so nothing of theirs outlives the runtime.
+     */
+    @org.osgi.service.component.annotations.Deactivate
+    void deactivate() {
+        synchronized (inFlight) {
+            stopping = true;
+        }
+        running.values().forEach(r -> r.child().signal(9));
+        long deadline = System.currentTimeMillis() + 15_000;
+        synchronized (inFlight) {
+            while (inFlight[0] > 0 && System.currentTimeMillis() < deadline) {
+                try {
+                    inFlight.wait(100);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+                running.values().forEach(r -> r.child().signal(9));
+            }
+        }
+    }
+
+    private RunResult launch(ContainerSpec spec, Stdio stdio) {
         Launch launch = new Launch(spec.id(), spec, state.directoryOf(spec.id()), false, this::runningContainer);
         Pipeline p;
         try {

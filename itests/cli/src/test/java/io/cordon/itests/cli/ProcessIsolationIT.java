@@ -43,7 +43,8 @@ class ProcessIsolationIT {
         Cordon.Result web = Cordon.run("run", "--hostname", "web1", "--", "hostname");
         assertEquals("web1\n", web.out(), web.err());
         assertEquals(host, Files.readString(Path.of("/proc/sys/kernel/hostname")).trim(), "host hostname unchanged");
-        Cordon.Result change = Cordon.run("run", "--", "hostname", "changed-inside");
+        // sethostname needs CAP_SYS_ADMIN, which a default container lacks; this one has it, to show the change stays inside.
+        Cordon.Result change = Cordon.run("run", "--cap-add", "SYS_ADMIN", "--", "hostname", "changed-inside");
         assertEquals(0, change.code(), change.err());
         assertEquals(host, Files.readString(Path.of("/proc/sys/kernel/hostname")).trim(), "host hostname unchanged");
     }

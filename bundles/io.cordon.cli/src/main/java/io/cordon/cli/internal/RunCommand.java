@@ -8,6 +8,7 @@ import io.cordon.api.StageInfo;
 import io.cordon.api.Stdio;
 import io.cordon.api.plan.ChildPlan;
 import io.cordon.api.plan.Namespace;
+import io.cordon.api.plan.Op;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -123,12 +124,19 @@ final class RunCommand implements Callable<Integer> {
             io.out().println("dry run: container " + spec.id().substring(0, 12) + ", nothing was started");
             io.out().println("stages:");
             for (StageInfo s : runtime.stages()) {
-                io.out().printf("  %-10s %-11s %4d  %s%n", s.name(), s.phase().name().toLowerCase(), s.order(),
+                io.out().printf("  %-10s %-12s %4d  %s%n", s.name(), s.phase().name().toLowerCase(), s.order(),
                         s.availability());
             }
             if (!plan.unshared().keySet().containsAll(EnumSet.of(Namespace.PID, Namespace.MOUNT))) {
                 io.out().println("WARNING: no new pid or mount namespace: the container will see the host's"
                         + " processes or files");
+            }
+            if (!spec.settings("privileged").isEmpty()) {
+                io.out().println("WARNING: --privileged: the container keeps every capability cordon holds;"
+                        + " root in the container is root on the host");
+            } else if (plan.entries().stream().noneMatch(e -> e.op() instanceof Op.CapSet)) {
+                io.out().println("WARNING: no capabilities stage: root in the container keeps every capability"
+                        + " of root on the host");
             }
             io.out().print(plan.render());
             return 0;

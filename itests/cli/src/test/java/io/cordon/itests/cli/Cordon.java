@@ -1,5 +1,6 @@
 package io.cordon.itests.cli;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -9,6 +10,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 
 /** Runs bin/cordon the way a user does and captures what it prints. */
@@ -74,6 +77,24 @@ final class Cordon {
         return run("run", "--", "sh", "-c", script);
     }
 
+    /**
+     * The host's mount table is back to {@code expected} lines. Other checkouts' tests may
+     * mount and unmount on the host meanwhile, so wait up to 10 s for a difference to go away.
+     */
+    static void assertMountCount(long expected, String message) {
+        long now = mountCount();
+        for (int i = 0; i < 50 && now != expected; i++) {
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError(e);
+            }
+            now = mountCount();
+        }
+        assertEquals(expected, now, message);
+    }
+
     static long mountCount() {
         try {
             return Files.readAllLines(Path.of("/proc/self/mountinfo")).size();
@@ -82,7 +103,27 @@ final class Cordon {
         }
     }
 
+    /**
+     * Container state directories that stay. Other checkouts on the same host share
+     * /run/cordon and may run containers while these tests do, so an entry only counts if
+     * it is still there after up to 10 s: another run's containers come and go, a
+     * directory leaked by a finished launch does not.
+     */
     static List<String> stateEntries() {
+        Set<String> left = new TreeSet<>(listState());
+        for (int i = 0; i < 50 && !left.isEmpty(); i++) {
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError(e);
+            }
+            left.retainAll(listState());
+        }
+        return List.copyOf(left);
+    }
+
+    private static List<String> listState() {
         if (!Files.isDirectory(STATE)) {
             return List.of();
         }

@@ -132,7 +132,7 @@ class RootFilesystemIT {
                 assertEquals("tmpfs", fstype, "the container's root must be its own tmpfs: " + line);
             }
         }
-        assertEquals(before, Cordon.mountCount(), "host mount table changed");
+        Cordon.assertMountCount(before, "host mount table changed");
         assertFalse(Files.readString(Path.of("/proc/mounts")).contains("inner"));
     }
 

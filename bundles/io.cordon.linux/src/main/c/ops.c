@@ -53,6 +53,18 @@ static int op_capset(const struct op *op, int cap_last, char *msg, size_t len)
 	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
 	struct __user_cap_data_struct data[2];
 
+	/*
+	 * After a switch to a non-zero uid with PR_SET_KEEPCAPS (the IDENTITY phase runs
+	 * before CAPABILITIES) the permitted set is kept but the effective set is empty, so
+	 * PR_CAPBSET_DROP (it needs CAP_SETPCAP) would fail. Raise effective to permitted
+	 * first: this grants nothing the process does not already hold.
+	 */
+	if (syscall(SYS_capget, &hdr, data) < 0)
+		return failed(msg, len, errno, "capset: capget");
+	for (int i = 0; i < 2; i++)
+		data[i].effective = data[i].permitted;
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		return failed(msg, len, errno, "capset: raise effective to permitted");
 	for (int cap = 0; cap <= cap_last && cap < 64; cap++)
 		if (!(op->n[0] & (1ull << cap)) && prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1 &&
 		    prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)

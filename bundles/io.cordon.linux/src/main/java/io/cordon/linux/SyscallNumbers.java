@@ -51,6 +51,11 @@ public final class SyscallNumbers {
         return pick(321, 280, "bpf");
     }
 
+    /** prctl(2), e.g. PR_SET_KEEPCAPS around a uid switch. */
+    public static int prctl() {
+        return pick(157, 167, "prctl");
+    }
+
     private static int pick(int x86, int arm, String name) {
         if (X86_64) {
             return x86;

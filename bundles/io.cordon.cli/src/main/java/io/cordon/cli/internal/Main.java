@@ -7,6 +7,12 @@ import java.io.PrintStream;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.Constants;
+import org.osgi.framework.FrameworkEvent;
+import org.osgi.framework.FrameworkListener;
+import org.osgi.framework.startlevel.FrameworkStartLevel;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -24,10 +30,12 @@ public class Main implements Callable<Integer> {
     private final CordonCommandLine tool;
     private final String[] args;
     private final CountDownLatch stopped = new CountDownLatch(1);
+    private final BundleContext context;
 
     @Activate
-    public Main(@Reference(service = CommandLineTool.class) CommandLineTool tool,
+    public Main(BundleContext context, @Reference(service = CommandLineTool.class) CommandLineTool tool,
             @Reference(service = Object.class, target = "(launcher.arguments=*)") Map<String, Object> launcher) {
+        this.context = context;
         this.tool = (CordonCommandLine) tool;
         Object a = launcher.get("launcher.arguments");
         this.args = a instanceof String[] s ? s : new String[0];
@@ -44,10 +52,44 @@ public class Main implements Callable<Integer> {
             stopped.await();
             return 0;
         }
+        awaitStartLevel();
         // The process's own stdout/stderr, not System.out/err: Gogo's runtime replaces those with
         // per-thread multiplexing streams, and the CLI's output must not depend on that.
         PrintStream out = new PrintStream(new FileOutputStream(FileDescriptor.out), true);
         PrintStream err = new PrintStream(new FileOutputStream(FileDescriptor.err), true);
         return tool.execute(args, out, err, true);
+    }
+
+    /**
+     * The launcher calls this as soon as the CLI's service exists, while the framework may
+     * still be starting the other bundles of the same start level: a stage bundle not yet
+     * started would simply be missing from the launch (a container without the caps or
+     * pidns stage, and nothing refused, since defaults are not requirements). So wait until
+     * the framework has reached its beginning start level, when every bundle is started and
+     * its components registered.
+     */
+    private void awaitStartLevel() throws InterruptedException {
+        int target;
+        try {
+            target = Integer.parseInt(String.valueOf(context.getProperty(Constants.FRAMEWORK_BEGINNING_STARTLEVEL)));
+        } catch (NumberFormatException e) {
+            return;
+        }
+        FrameworkStartLevel fsl = context.getBundle(Constants.SYSTEM_BUNDLE_ID).adapt(FrameworkStartLevel.class);
+        CountDownLatch changed = new CountDownLatch(1);
+        FrameworkListener listener = event -> {
+            if (event.getType() == FrameworkEvent.STARTLEVEL_CHANGED || event.getType() == FrameworkEvent.STARTED) {
+                changed.countDown();
+            }
+        };
+        context.addFrameworkListener(listener);
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (fsl.getStartLevel() < target && System.nanoTime() < deadline) {
+                changed.await(50, TimeUnit.MILLISECONDS);
+            }
+        } finally {
+            context.removeFrameworkListener(listener);
+        }
     }
 }

@@ -124,7 +124,7 @@ final class RunCommand implements Callable<Integer> {
             io.out().println("dry run: container " + spec.id().substring(0, 12) + ", nothing was started");
             io.out().println("stages:");
             for (StageInfo s : runtime.stages()) {
-                io.out().printf("  %-10s %-11s %4d  %s%n", s.name(), s.phase().name().toLowerCase(), s.order(),
+                io.out().printf("  %-10s %-12s %4d  %s%n", s.name(), s.phase().name().toLowerCase(), s.order(),
                         s.availability());
             }
             if (!plan.unshared().keySet().containsAll(EnumSet.of(Namespace.PID, Namespace.MOUNT))) {
@@ -136,6 +136,13 @@ final class RunCommand implements Callable<Integer> {
                         .anyMatch(o -> o.equals("seccomp=unconfined") || o.equals("seccomp:unconfined"));
                 io.out().println("WARNING: no seccomp filter: the container may make any system call ("
                         + (unconfined ? "--security-opt seccomp=unconfined" : "no seccomp stage is installed") + ")");
+            }
+            if (!spec.settings("privileged").isEmpty()) {
+                io.out().println("WARNING: --privileged: the container keeps every capability cordon holds;"
+                        + " root in the container is root on the host");
+            } else if (plan.entries().stream().noneMatch(e -> e.op() instanceof Op.CapSet)) {
+                io.out().println("WARNING: no capabilities stage: root in the container keeps every capability"
+                        + " of root on the host");
             }
             io.out().print(plan.render());
             return 0;

@@ -2,6 +2,8 @@ package io.cordon.cli.internal;
 
 import io.cordon.api.ContainerRuntime;
 import io.cordon.api.StageInfo;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -20,12 +22,24 @@ final class StagesCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        io.out().printf("%-10s %-11s %5s  %-24s %-28s %s%n", "STAGE", "PHASE", "ORDER", "BUNDLE", "HANDLES",
-                "AVAILABILITY");
+        List<String[]> rows = new ArrayList<>();
+        rows.add(new String[] {"STAGE", "PHASE", "ORDER", "BUNDLE", "HANDLES", "AVAILABILITY"});
         for (StageInfo s : runtime.stages()) {
             String handles = s.handles().isEmpty() ? "-" : String.join(",", new TreeSet<>(s.handles()));
-            io.out().printf("%-10s %-11s %5d  %-24s %-28s %s%n", s.name(), s.phase().name().toLowerCase(),
-                    s.order(), s.bundle(), handles, s.availability());
+            rows.add(new String[] {s.name(), s.phase().name().toLowerCase(), Integer.toString(s.order()), s.bundle(),
+                    handles, s.availability().toString()});
+        }
+        // Columns as wide as their widest cell, so a long bundle name or phase does not shift the rest.
+        int[] width = new int[5];
+        for (String[] r : rows) {
+            for (int i = 0; i < width.length; i++) {
+                width[i] = Math.max(width[i], r[i].length());
+            }
+        }
+        String format = "%-" + width[0] + "s %-" + width[1] + "s %" + width[2] + "s  %-" + width[3] + "s %-"
+                + width[4] + "s %s%n";
+        for (String[] r : rows) {
+            io.out().printf(format, (Object[]) r);
         }
         return 0;
     }

@@ -116,8 +116,10 @@ class RootFilesystemIT {
         java.util.Set<String> before = Cordon.mounts();
         String hostRootDev = Files.readAllLines(Path.of("/proc/self/mountinfo")).stream()
                 .map(l -> l.split(" ")).filter(f -> f[4].equals("/")).map(f -> f[2]).findFirst().orElseThrow();
-        // unconfined: the default seccomp profile refuses mount(2) inside, and this checks where mounts go
-        Cordon.Result r = Cordon.run("run", "--security-opt", "seccomp=unconfined", "--", "sh", "-c",
+        // Root in a default container may not mount (no CAP_SYS_ADMIN, and seccomp refuses mount(2));
+        // this container may, to show the mount stays inside.
+        Cordon.Result r = Cordon.run("run", "--cap-add", "SYS_ADMIN", "--security-opt", "seccomp=unconfined", "--",
+                "sh", "-c",
                 "mkdir /tmp/m && mount -t tmpfs inner /tmp/m && grep -c inner /proc/mounts; cat /proc/self/mountinfo");
         assertEquals(0, r.code(), r.err());
         assertEquals("1", r.lines().get(0), "the mount worked inside");

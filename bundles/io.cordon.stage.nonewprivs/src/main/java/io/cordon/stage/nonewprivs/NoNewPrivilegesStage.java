@@ -1,0 +1,81 @@
+package io.cordon.stage.nonewprivs;
+
+import io.cordon.api.Availability;
+import io.cordon.api.ContainerSpec;
+import io.cordon.api.CordonException;
+import io.cordon.api.IsolationStage;
+import io.cordon.api.LaunchContext;
+import io.cordon.api.StageRun;
+import io.cordon.api.plan.Op;
+import io.cordon.api.plan.Phase;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Set;
+import org.osgi.service.component.annotations.Component;
+
+/**
+ * {@code --security-opt no-new-privileges[=true|false]} (also {@code :true}, as Docker
+ * accepts): prctl(PR_SET_NO_NEW_PRIVS) after the capabilities are set, so no exec in the
+ * container can gain privileges through a setuid bit or file capabilities. The last
+ * value given wins; {@code false} asks for nothing.
+ */
+@Component(property = IsolationStage.ORDER + ":Integer=130")
+public class NoNewPrivilegesStage implements IsolationStage {
+    static final String KEY = "no-new-privileges";
+
+    @Override
+    public String name() {
+        return "nonewprivs";
+    }
+
+    @Override
+    public Phase phase() {
+        return Phase.NO_NEW_PRIVS;
+    }
+
+    @Override
+    public Set<String> handles() {
+        return Set.of(KEY);
+    }
+
+    @Override
+    public Availability probe() {
+        try {
+            boolean known = Files.readAllLines(Path.of("/proc/self/status")).stream()
+                    .anyMatch(l -> l.startsWith("NoNewPrivs:"));
+            return known ? Availability.available("")
+                    : Availability.unavailable("this kernel shows no NoNewPrivs in /proc/self/status (before Linux 4.10?)");
+        } catch (IOException e) {
+            return Availability.unavailable("cannot read /proc/self/status: " + e.getMessage());
+        }
+    }
+
+    @Override
+    public StageRun open(LaunchContext context) {
+        boolean on = requested(context.spec());
+        return plan -> {
+            if (on) {
+                plan.add(Phase.NO_NEW_PRIVS, new Op.NoNewPrivs());
+            }
+        };
+    }
+
+    /** Whether the last --security-opt no-new-privileges value turns it on. */
+    static boolean requested(ContainerSpec spec) {
+        Boolean on = null;
+        for (String v : spec.settings(ContainerSpec.SECURITY_OPT)) {
+            if (!ContainerSpec.securityOptKind(v).equals(KEY)) {
+                continue;
+            }
+            String value = v.substring(KEY.length());
+            on = switch (value) {
+                case "", "=true", ":true" -> true;
+                case "=false", ":false" -> false;
+                default -> throw new CordonException("--security-opt " + v + ": expected " + KEY + ", " + KEY
+                        + "=true or " + KEY + "=false");
+            };
+        }
+        return on != null && on;
+    }
+}

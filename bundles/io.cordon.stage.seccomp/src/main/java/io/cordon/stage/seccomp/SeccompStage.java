@@ -151,8 +151,19 @@ public class SeccompStage implements IsolationStage {
         @Override
         public void contribute(PlanBuilder plan) {
             if (compiled != null) {
-                plan.add(Phase.SECCOMP, new Op.Seccomp(compiled.flags(), compiled.program()));
+                // Without no_new_privs the kernel only lets a process with CAP_SYS_ADMIN install a filter,
+                // and the identity and capability phases take that away. So, as runc does, the filter goes
+                // in before them (last in the LSM label phase) unless no_new_privs is asked for; the
+                // profile then also governs the setresuid, capset and prctl calls that follow.
+                plan.add(noNewPrivileges() ? Phase.SECCOMP : Phase.LSM_LABEL,
+                        new Op.Seccomp(compiled.flags(), compiled.program()));
             }
+        }
+
+        private boolean noNewPrivileges() {
+            return spec.settings(ContainerSpec.SECURITY_OPT).stream()
+                    .anyMatch(o -> ContainerSpec.securityOptKind(o).equals("no-new-privileges")
+                            && !o.endsWith("=false") && !o.endsWith(":false"));
         }
 
         @Override

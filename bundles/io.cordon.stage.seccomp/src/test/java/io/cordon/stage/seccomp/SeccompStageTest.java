@@ -70,10 +70,14 @@ class SeccompStageTest {
     }
 
     @Test
-    void withoutAFlagTheDefaultProfileIsInstalledInTheSeccompPhase() throws Exception {
+    void withoutAFlagTheDefaultProfileIsInstalledBeforeCapabilitiesAreDropped() throws Exception {
+        // Without no_new_privs installing a filter needs CAP_SYS_ADMIN, so it goes before the
+        // identity and capability phases; with no_new_privs it is the last step before exec.
+        assertEquals(Phase.SECCOMP, plan(spec().setting(ContainerSpec.SECURITY_OPT, "no-new-privileges").build())
+                .get(0).phase());
         List<PlanEntry> entries = plan(spec().build());
         assertEquals(1, entries.size());
-        assertEquals(Phase.SECCOMP, entries.get(0).phase());
+        assertEquals(Phase.LSM_LABEL, entries.get(0).phase());
         Op.Seccomp op = (Op.Seccomp) entries.get(0).op();
         assertEquals(0, op.flags());
         BpfInterpreter bpf = new BpfInterpreter(op.filter());

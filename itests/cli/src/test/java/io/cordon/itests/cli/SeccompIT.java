@@ -81,7 +81,10 @@ class SeccompIT {
 
     @Test
     void theFilterIsTheLastStepBeforeExecInThePlan() {
-        Cordon.Result r = Cordon.run("run", "--dry-run", "--", "true");
+        // With no_new_privs the filter is the last step before exec. Without it the kernel wants
+        // CAP_SYS_ADMIN to install a filter, so (as runc does) it goes in before the identity and
+        // capability phases drop that, right after the LSM label.
+        Cordon.Result r = Cordon.run("run", "--dry-run", "--security-opt", "no-new-privileges", "--", "true");
         assertEquals(0, r.code(), r.err());
         List<String> ops = r.lines().stream().filter(l -> l.matches("\\s+\\d+\\s+\\S+\\s+\\S+\\s+.*")).toList();
         String seccomp = ops.stream().filter(l -> l.contains("seccomp filter (")).findFirst().orElseThrow(
@@ -90,6 +93,13 @@ class SeccompIT {
         int at = ops.indexOf(seccomp);
         assertTrue(ops.subList(at + 1, ops.size()).stream().allMatch(l -> l.contains(" exec ")),
                 "only the exec phase follows the filter:\n" + r.out());
+        Cordon.Result byDefault = Cordon.run("run", "--dry-run", "--", "true");
+        List<String> plain = byDefault.lines().stream().filter(l -> l.matches("\\s+\\d+\\s+\\S+\\s+\\S+\\s+.*"))
+                .toList();
+        String filter = plain.stream().filter(l -> l.contains("seccomp filter (")).findFirst().orElseThrow();
+        assertTrue(filter.matches("\\s+\\d+\\s+lsm_label\\s+seccomp\\s+seccomp filter.*"), filter);
+        assertTrue(plain.subList(plain.indexOf(filter) + 1, plain.size()).stream()
+                .anyMatch(l -> l.contains("capset")), "capabilities are dropped after the filter:\n" + byDefault.out());
         assertFalse(r.out().contains("WARNING: no seccomp"), r.out());
     }
 

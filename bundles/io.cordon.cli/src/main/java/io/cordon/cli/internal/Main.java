@@ -91,5 +91,33 @@ public class Main implements Callable<Integer> {
         } finally {
             context.removeFrameworkListener(listener);
         }
+        awaitBundlesStarted();
+    }
+
+    /**
+     * The bnd launcher starts the bundles one by one from its own thread, and the start level
+     * can be reached before it is done; a stage whose bundle is not started yet would be missing
+     * from the launch. So also wait (at most 15 s) until every bundle that is not a fragment is
+     * ACTIVE, or STARTING under a lazy activation policy (it starts on first class load).
+     */
+    private void awaitBundlesStarted() throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+        while (System.nanoTime() < deadline) {
+            boolean all = true;
+            for (org.osgi.framework.Bundle b : context.getBundles()) {
+                boolean fragment = b.getHeaders().get(Constants.FRAGMENT_HOST) != null;
+                boolean lazy = Constants.ACTIVATION_LAZY.equals(b.getHeaders().get(Constants.BUNDLE_ACTIVATIONPOLICY));
+                int s = b.getState();
+                if (!fragment && s != org.osgi.framework.Bundle.ACTIVE
+                        && !(lazy && s == org.osgi.framework.Bundle.STARTING)) {
+                    all = false;
+                    break;
+                }
+            }
+            if (all) {
+                return;
+            }
+            Thread.sleep(5);
+        }
     }
 }

@@ -16,6 +16,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -126,6 +127,45 @@ static int op_syscall(struct plan *p, struct op *op, char *msg, size_t len)
 	return 0;
 }
 
+#ifndef PROC_SUPER_MAGIC
+#define PROC_SUPER_MAGIC 0x9fa0
+#endif
+
+/* Open the first path that exists; it must be on procfs, so a file the
+ * container's root planted cannot stand in for an LSM attribute. */
+static int op_write_procfs(const struct op *op, char *msg, size_t len)
+{
+	int fd = -1;
+	const char *path = NULL;
+	for (char **p = op->list[0]; *p; p++) {
+		path = *p;
+		fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+		if (fd >= 0 || errno != ENOENT)
+			break;
+	}
+	if (fd < 0)
+		return failed(msg, len, errno, "open " P, path);
+	struct statfs sfs;
+	if (fstatfs(fd, &sfs) < 0) {
+		int err = errno;
+		close(fd);
+		return failed(msg, len, err, "statfs " P, path);
+	}
+	if (sfs.f_type != PROC_SUPER_MAGIC) {
+		close(fd);
+		return failed(msg, len, EXDEV, P " is not on procfs (filesystem magic 0x%lx)", path,
+			      (unsigned long)sfs.f_type);
+	}
+	ssize_t n = write(fd, op->blob.p, op->blob.len);
+	int err = errno;
+	close(fd);
+	if (n < 0)
+		return failed(msg, len, err, "write " P, path);
+	if ((size_t)n != op->blob.len)
+		return failed(msg, len, EIO, "write " P " (short write, %zd of %u bytes)", path, n, op->blob.len);
+	return 0;
+}
+
 int run_op(struct plan *p, uint32_t i, int cap_last, char *msg, size_t len)
 {
 	struct op *op = &p->ops[i];
@@ -210,6 +250,8 @@ int run_op(struct plan *p, uint32_t i, int cap_last, char *msg, size_t len)
 		if (chdir(op->s[0]) < 0)
 			return failed(msg, len, errno, "chdir " P, op->s[0]);
 		return 0;
+	case OP_WRITE_PROCFS:
+		return op_write_procfs(op, msg, len);
 	case OP_EXEC:
 		environ = op->list[1];
 		execvp(op->s[0], op->list[0]);

@@ -23,6 +23,7 @@ static const char *const names[OP_MAX + 1] = {
 	"?", "MOUNT", "UMOUNT", "MKDIR", "MKNOD", "SYMLINK", "PIVOT_ROOT",
 	"SETHOSTNAME", "WRITE_FILE", "SETRLIMIT", "SETGROUPS", "SETRESGID",
 	"SETRESUID", "CAPSET", "NO_NEW_PRIVS", "SECCOMP", "SYSCALL", "CHDIR", "EXEC",
+	"WRITE_PROCFS",
 };
 
 /* ---- reading ---------------------------------------------------------- */
@@ -345,6 +346,8 @@ static int payload(struct rd *r, struct op *op)
 	case OP_EXEC:
 		return str(r, &op->s[0]) || strlist(r, &op->list[0], 1, "argv") ||
 		       strlist(r, &op->list[1], 0, "envp");
+	case OP_WRITE_PROCFS:
+		return strlist(r, &op->list[0], 1, "paths") || blob(r, &op->blob);
 	}
 	return -1; /* not reached: code validated by the caller */
 }

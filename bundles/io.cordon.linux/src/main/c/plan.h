@@ -26,7 +26,7 @@ enum op_code {
 	OP_MOUNT = 1, OP_UMOUNT, OP_MKDIR, OP_MKNOD, OP_SYMLINK, OP_PIVOT_ROOT,
 	OP_SETHOSTNAME, OP_WRITE_FILE, OP_SETRLIMIT, OP_SETGROUPS, OP_SETRESGID,
 	OP_SETRESUID, OP_CAPSET, OP_NO_NEW_PRIVS, OP_SECCOMP, OP_SYSCALL, OP_CHDIR,
-	OP_EXEC, OP_MAX = OP_EXEC
+	OP_EXEC, OP_WRITE_PROCFS, OP_MAX = OP_WRITE_PROCFS
 };
 
 enum sysarg_kind { ARG_IMM = 0, ARG_BUF = 1, ARG_RESULT = 2, ARG_STR = 3 };
@@ -49,8 +49,8 @@ struct op {
 	size_t offset;          /* plan offset of the op header */
 	char *s[4];
 	uint64_t n[5];
-	struct blob blob;       /* WRITE_FILE data, SECCOMP filter */
-	char **list[2];         /* EXEC argv, envp (NULL-terminated) */
+	struct blob blob;       /* WRITE_FILE, WRITE_PROCFS data, SECCOMP filter */
+	char **list[2];         /* EXEC argv, envp; WRITE_PROCFS paths (NULL-terminated) */
 	uint32_t count;         /* SETGROUPS count, SYSCALL argc */
 	uint32_t *gids;
 	struct sysarg args[PLAN_MAX_SYSARG];

@@ -46,6 +46,7 @@ public final class PlanCodec {
     public static final int OP_SYSCALL = 16;
     public static final int OP_CHDIR = 17;
     public static final int OP_EXEC = 18;
+    public static final int OP_WRITE_PROCFS = 19;
 
     private PlanCodec() {
     }
@@ -180,6 +181,10 @@ public final class PlanCodec {
         } else if (op instanceof Op.Chdir c) {
             w.str(c.path());
             return OP_CHDIR;
+        } else if (op instanceof Op.WriteProcfs p) {
+            w.strlist(p.paths());
+            w.blob(p.data());
+            return OP_WRITE_PROCFS;
         } else if (op instanceof Op.Exec e) {
             w.str(e.file());
             w.strlist(e.argv());
@@ -296,6 +301,8 @@ public final class PlanCodec {
                 return new Op.Chdir(r.str());
             case OP_EXEC:
                 return new Op.Exec(r.str(), r.strlist(), r.strlist());
+            case OP_WRITE_PROCFS:
+                return new Op.WriteProcfs(r.strlist(), r.blob());
             default:
                 throw new IllegalArgumentException("plan: unknown op code " + code);
         }

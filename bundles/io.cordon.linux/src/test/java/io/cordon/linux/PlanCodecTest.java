@@ -35,6 +35,8 @@ public class PlanCodecTest {
         c.add(Phase.SYSTEM, new Op.SetHostname("h\u00e9"));
         c.add(Phase.SYSTEM, new Op.WriteFile("/proc/sys/x", 0644, Op.WriteFile.CREATE, new byte[] {0, 1, 2, (byte) 255}));
         c.add(Phase.SYSTEM, new Op.SetRlimit(7, 1024, -1L));
+        c.add(Phase.LSM_LABEL, new Op.WriteProcfs(List.of("/proc/thread-self/attr/apparmor/exec",
+                "/proc/self/attr/exec"), "exec cordon-default".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
         c.add(Phase.IDENTITY, new Op.SetGroups(List.of(1, 2, 65534)));
         c.add(Phase.IDENTITY, new Op.SetResGid(1000));
         c.add(Phase.IDENTITY, new Op.SetResUid(1000));

@@ -105,6 +105,10 @@ public final class ChildPlan {
         private final List<NamespaceJoin> joins = new ArrayList<>();
         private final Map<Namespace, String> shared = new EnumMap<>(Namespace.class);
         private final List<PlanEntry> entries = new ArrayList<>();
+        private final List<MountOption> mountOptions = new ArrayList<>();
+
+        private record MountOption(java.util.Set<String> fstypes, String option) {
+        }
 
         private Builder() {
         }
@@ -150,6 +154,15 @@ public final class ChildPlan {
                 }
 
                 @Override
+                public PlanBuilder addMountOption(java.util.Set<String> fstypes, String option) {
+                    if (option.isEmpty() || option.indexOf('\0') >= 0) {
+                        throw new IllegalArgumentException(stage + ": a mount option must be non-empty text");
+                    }
+                    mountOptions.add(new MountOption(java.util.Set.copyOf(fstypes), option));
+                    return this;
+                }
+
+                @Override
                 public boolean unshares(Namespace namespace) {
                     return unshared.containsKey(namespace);
                 }
@@ -157,7 +170,23 @@ public final class ChildPlan {
         }
 
         public ChildPlan build() {
-            return new ChildPlan(unshared, joins, shared, entries);
+            List<PlanEntry> withOptions = new ArrayList<>(entries.size());
+            for (PlanEntry e : entries) {
+                if (e.op() instanceof Op.Mount m) {
+                    String data = m.data();
+                    for (MountOption o : mountOptions) {
+                        if (o.fstypes().contains(m.fstype())) {
+                            data = data.isEmpty() ? o.option() : data + "," + o.option();
+                        }
+                    }
+                    if (!data.equals(m.data())) {
+                        e = new PlanEntry(e.phase(), e.stage(),
+                                new Op.Mount(m.source(), m.target(), m.fstype(), m.flags(), data), e.optional());
+                    }
+                }
+                withOptions.add(e);
+            }
+            return new ChildPlan(unshared, joins, shared, withOptions);
         }
     }
 }

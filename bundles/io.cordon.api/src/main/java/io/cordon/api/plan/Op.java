@@ -108,6 +108,38 @@ public sealed interface Op {
         }
     }
 
+    /**
+     * Write one buffer to the first of {@code paths} that exists, in one write(2), after checking that the
+     * opened file really is on procfs (so a container's own root cannot stand a regular file in for
+     * {@code /proc/thread-self/attr/...}). For LSM attributes such as the exec label, whose older and newer
+     * kernels name the file differently; the exact bytes are written (a trailing newline would change them).
+     */
+    record WriteProcfs(List<String> paths, byte[] data) implements Op {
+        public WriteProcfs {
+            paths = List.copyOf(paths);
+            if (paths.isEmpty()) {
+                throw new IllegalArgumentException("WriteProcfs needs at least one path");
+            }
+            Objects.requireNonNull(data, "data");
+        }
+
+        @Override
+        public String describe() {
+            return "write procfs " + String.join(" | ", paths) + " \"" + new String(data, StandardCharsets.UTF_8)
+                    + "\"";
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof WriteProcfs w && w.paths.equals(paths) && java.util.Arrays.equals(w.data, data);
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(paths, java.util.Arrays.hashCode(data));
+        }
+    }
+
     record SetRlimit(int resource, long soft, long hard) implements Op {
         @Override
         public String describe() {

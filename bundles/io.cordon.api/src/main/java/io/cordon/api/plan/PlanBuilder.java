@@ -24,6 +24,13 @@ public interface PlanBuilder {
     /** Append an op that is skipped if its target does not exist in the child. */
     PlanBuilder addOptional(Phase phase, Op op);
 
+    /**
+     * Append {@code option} to the mount data of every mount of one of {@code fstypes} in the plan, also those
+     * contributed before this call (an SELinux stage labels the container's tmpfs mounts with
+     * {@code context="..."}, whichever stage made them).
+     */
+    PlanBuilder addMountOption(java.util.Set<String> fstypes, String option);
+
     /** Whether a stage that contributed before this one asked for a new namespace of this type. */
     boolean unshares(Namespace namespace);
 }

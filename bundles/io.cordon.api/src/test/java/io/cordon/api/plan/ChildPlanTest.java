@@ -1,0 +1,37 @@
+package io.cordon.api.plan;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class ChildPlanTest {
+
+    @Test
+    void mountOptionReachesMountsContributedBeforeAndAfterIt() {
+        ChildPlan.Builder b = ChildPlan.builder();
+        b.forStage("mountns").add(Phase.MOUNTS, new Op.Mount("tmpfs", "/r/tmp", "tmpfs", 0, "mode=1777"))
+                .add(Phase.MOUNTS, new Op.Mount("/usr", "/r/usr", "", 4096, ""));
+        b.forStage("selinux").addMountOption(Set.of("tmpfs", "mqueue"), "context=\"u:r:t:s0\"");
+        b.forStage("late").add(Phase.SYSTEM, new Op.Mount("mqueue", "/dev/mqueue", "mqueue", 0, ""));
+
+        List<Op> ops = b.build().entries().stream().map(PlanEntry::op).toList();
+
+        assertEquals(new Op.Mount("tmpfs", "/r/tmp", "tmpfs", 0, "mode=1777,context=\"u:r:t:s0\""), ops.get(0));
+        assertEquals(new Op.Mount("/usr", "/r/usr", "", 4096, ""), ops.get(1), "a bind mount keeps its data");
+        assertEquals(new Op.Mount("mqueue", "/dev/mqueue", "mqueue", 0, "context=\"u:r:t:s0\""), ops.get(2));
+    }
+
+    @Test
+    void emptyMountOptionIsRefused() {
+        PlanBuilder p = ChildPlan.builder().forStage("s");
+        assertThrows(IllegalArgumentException.class, () -> p.addMountOption(Set.of("tmpfs"), ""));
+    }
+
+    @Test
+    void writeProcfsNeedsAPath() {
+        assertThrows(IllegalArgumentException.class, () -> new Op.WriteProcfs(List.of(), new byte[0]));
+    }
+}

@@ -92,6 +92,44 @@ public class Main implements Callable<Integer> {
             context.removeFrameworkListener(listener);
         }
         awaitBundlesStarted();
+        awaitDeployedBundles();
+    }
+
+    /**
+     * Felix FileInstall installs the jars of the deploy folder from its own thread; a one-shot
+     * run must not start before a deployed stage is there (its requirement would be refused, or
+     * worse, a default it adds would be missing). Wait (at most 15 s) until every jar in the
+     * folder is installed and started.
+     */
+    private void awaitDeployedBundles() throws InterruptedException {
+        Object dir = context.getProperty("felix.fileinstall.dir");
+        if (dir == null || context.getBundles().length == 0) {
+            return;
+        }
+        java.util.List<String> jars = new java.util.ArrayList<>();
+        try (var files = java.nio.file.Files.list(java.nio.file.Path.of(dir.toString()))) {
+            files.filter(f -> f.getFileName().toString().endsWith(".jar"))
+                    .forEach(f -> jars.add(f.toAbsolutePath().normalize().toUri().toString()));
+        } catch (java.io.IOException e) {
+            return;
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+        while (!jars.isEmpty() && System.nanoTime() < deadline) {
+            for (org.osgi.framework.Bundle b : context.getBundles()) {
+                if (b.getState() == org.osgi.framework.Bundle.ACTIVE) {
+                    jars.removeIf(uri -> sameFile(uri, b.getLocation()));
+                }
+            }
+            Thread.sleep(10);
+        }
+        if (jars.isEmpty()) {
+            awaitBundlesStarted();
+        }
+    }
+
+    private static boolean sameFile(String uri, String location) {
+        // FileInstall names a bundle by its file URI; tolerate "file:/x" against "file:///x".
+        return location != null && location.replace("file:///", "file:/").equals(uri.replace("file:///", "file:/"));
     }
 
     /**

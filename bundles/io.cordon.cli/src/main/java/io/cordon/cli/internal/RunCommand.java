@@ -50,6 +50,10 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = {"-t", "--tty"}, description = "Allocate a terminal.")
     boolean tty;
 
+    @Option(names = {"-d", "--detach"}, description = "In cordon shell: start the container in the background and"
+            + " print its id (its stdio is /dev/null; see cordon:ps, cordon:kill).")
+    boolean detach;
+
     @Option(names = "--rm", description = "Accepted for Docker compatibility: cordon always removes a run container when it exits.")
     boolean rm;
 
@@ -147,6 +151,9 @@ final class RunCommand implements Callable<Integer> {
             io.out().print(plan.render());
             return 0;
         }
+        if (detach) {
+            return detached(spec);
+        }
         try (SignalForwarding forwarding = forwardSignals ? SignalForwarding.install(runtime, spec.id()) : null) {
             RunResult r = runtime.run(spec, interactive ? Stdio.inherit()
                     : new Stdio(Stdio.Redirect.NULL, Stdio.Redirect.INHERIT, Stdio.Redirect.INHERIT));
@@ -155,6 +162,51 @@ final class RunCommand implements Callable<Integer> {
             }
             r.notes().forEach(n -> io.err().println("cordon: " + n));
             return r.exitCode();
+        }
+    }
+
+    /**
+     * Launch on a thread of the runtime and return once the container runs (print its id) or the launch
+     * failed (print why), so a refusal is still seen where it was asked for. Only the long-lived shell
+     * runtime can do this: a one-shot CLI process stops its runtime, and so its containers, when it exits.
+     */
+    private int detached(ContainerSpec spec) {
+        if (forwardSignals) {
+            throw new CordonException("-d: a detached container needs a runtime that stays up; use it in cordon shell");
+        }
+        if (interactive) {
+            throw new CordonException("-d and -i exclude each other: a detached container has no stdin");
+        }
+        java.util.concurrent.CompletableFuture<RunResult> result = new java.util.concurrent.CompletableFuture<>();
+        Thread t = new Thread(() -> {
+            try {
+                result.complete(runtime.run(spec, new Stdio(Stdio.Redirect.NULL, Stdio.Redirect.NULL,
+                        Stdio.Redirect.NULL)));
+            } catch (RuntimeException | Error e) {
+                result.completeExceptionally(e);
+            }
+        }, "cordon-detached-" + spec.id().substring(0, 12));
+        t.setDaemon(true);
+        t.start();
+        while (true) {
+            if (result.isDone()) {
+                RunResult r = result.join();
+                if (r.error() != null) {
+                    io.err().println("cordon: " + r.error());
+                }
+                r.notes().forEach(n -> io.err().println("cordon: " + n));
+                return r.exitCode();
+            }
+            if (runtime.containers().stream().anyMatch(c -> c.id().equals(spec.id()))) {
+                io.out().println(spec.id());
+                return 0;
+            }
+            try {
+                Thread.sleep(2);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return 125;
+            }
         }
     }
 

@@ -2,6 +2,7 @@ package io.cordon.cli.internal;
 
 import io.cordon.api.ContainerRuntime;
 import io.cordon.api.StageInfo;
+import io.cordon.api.plan.Phase;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeSet;
@@ -24,7 +25,8 @@ final class StagesCommand implements Callable<Integer> {
     public Integer call() {
         List<String[]> rows = new ArrayList<>();
         rows.add(new String[] {"STAGE", "PHASE", "ORDER", "BUNDLE", "HANDLES", "AVAILABILITY"});
-        for (StageInfo s : runtime.stages()) {
+        List<StageInfo> stages = runtime.stages();
+        for (StageInfo s : stages) {
             String handles = s.handles().isEmpty() ? "-" : String.join(",", new TreeSet<>(s.handles()));
             rows.add(new String[] {s.name(), s.phase().name().toLowerCase(), Integer.toString(s.order()), s.bundle(),
                     handles, s.availability().toString()});
@@ -41,6 +43,30 @@ final class StagesCommand implements Callable<Integer> {
         for (String[] r : rows) {
             io.out().printf(format, (Object[]) r);
         }
+        io.out().println(lsmSummary(stages));
         return 0;
+    }
+
+    /**
+     * Which LSM stage confines the next launch: the one line an operator checks after swapping an
+     * AppArmor or SELinux bundle in a running runtime.
+     */
+    static String lsmSummary(List<StageInfo> stages) {
+        List<String> active = new ArrayList<>();
+        List<String> inactive = new ArrayList<>();
+        for (StageInfo s : stages) {
+            if (s.phase() == Phase.LSM_LABEL) {
+                if (s.availability().available()) {
+                    active.add(s.name());
+                } else {
+                    inactive.add(s.name() + " " + s.availability());
+                }
+            }
+        }
+        if (active.isEmpty() && inactive.isEmpty()) {
+            return "LSM: none installed (no apparmor or selinux stage; launches asking for one are refused)";
+        }
+        String line = active.isEmpty() ? "LSM: none active" : "LSM: " + String.join(", ", active) + " active";
+        return inactive.isEmpty() ? line : line + "; " + String.join("; ", inactive);
     }
 }

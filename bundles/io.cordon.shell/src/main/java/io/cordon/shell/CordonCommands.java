@@ -1,6 +1,7 @@
 package io.cordon.shell;
 
 import io.cordon.cli.CommandLineTool;
+import org.apache.felix.service.command.CommandSession;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -27,9 +28,13 @@ public class CordonCommands {
         this.tool = tool;
     }
 
-    /** cordon:run [options] [--] CMD… (same flags as cordon run). */
-    public void run(String... args) {
-        call("run", args);
+    /**
+     * cordon:run [options] [--] CMD… (same flags as cordon run). The exit status (as {@code cordon run}'s:
+     * the command's, 128+N for a signal, 125 for a refused launch) is left in the session variable
+     * {@code exitcode} ({@code echo $exitcode}), since Gogo would print a returned value after every run.
+     */
+    public void run(CommandSession session, String... args) {
+        session.put("exitcode", call("run", args));
     }
 
     /** cordon:explain [options] [--] CMD…: the plan a run would execute, op by op. */

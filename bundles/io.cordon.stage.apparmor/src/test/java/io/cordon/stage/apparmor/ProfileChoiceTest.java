@@ -1,0 +1,112 @@
+package io.cordon.stage.apparmor;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.cordon.api.ContainerSpec;
+import io.cordon.api.CordonException;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+class ProfileChoiceTest {
+
+    static ContainerSpec spec(String... securityOpts) {
+        ContainerSpec.Builder b = ContainerSpec.builder().command("true");
+        for (String o : securityOpts) {
+            b.setting(ContainerSpec.SECURITY_OPT, o);
+        }
+        return b.build();
+    }
+
+    static ProfileChoice choice(String... securityOpts) {
+        return ProfileChoice.of(spec(securityOpts), AppArmorStage.DEFAULT_PROFILE);
+    }
+
+    @Test
+    void nothingAskedMeansTheDefaultProfile() {
+        ProfileChoice c = choice();
+        assertEquals(ProfileChoice.Kind.DEFAULT, c.kind());
+        assertEquals(Optional.of("cordon-default"), c.label());
+        assertEquals(ProfileChoice.Kind.DEFAULT, choice("seccomp=unconfined", "no-new-privileges").kind(),
+                "other --security-opt kinds are not ours");
+    }
+
+    @Test
+    void aNamedProfileInEitherForm() {
+        assertEquals(new ProfileChoice(ProfileChoice.Kind.NAMED, "my-app", "--security-opt apparmor=my-app"),
+                choice("apparmor=my-app"));
+        assertEquals(new ProfileChoice(ProfileChoice.Kind.NAMED, "my-app", "--security-opt apparmor:my-app"),
+                choice("apparmor:my-app"));
+        assertEquals(Optional.of("/usr/bin/foo//child"), choice("apparmor=/usr/bin/foo//child").label(),
+                "path-named profiles and child profiles are names too");
+        assertEquals(Optional.of("a=b:c"), choice("apparmor=a=b:c").label(), "only the first separator splits");
+    }
+
+    @Test
+    void theDefaultByNameIsTheDefault() {
+        ProfileChoice c = choice("apparmor=cordon-default");
+        assertEquals(ProfileChoice.Kind.DEFAULT, c.kind(), "so it is loaded when missing, like Docker's docker-default");
+        assertEquals(Optional.of("cordon-default"), c.label());
+    }
+
+    @Test
+    void unconfinedAsksForNoLabel() {
+        ProfileChoice c = choice("apparmor=unconfined");
+        assertEquals(ProfileChoice.Kind.UNCONFINED, c.kind());
+        assertEquals(Optional.empty(), c.label());
+        assertEquals(ProfileChoice.Kind.UNCONFINED, choice("apparmor:unconfined").kind());
+    }
+
+    @Test
+    void theLastValueWins() {
+        assertEquals(ProfileChoice.Kind.UNCONFINED, choice("apparmor=a", "seccomp=unconfined", "apparmor=unconfined")
+                .kind());
+        assertEquals(Optional.of("b"), choice("apparmor=unconfined", "apparmor=a", "apparmor:b").label());
+        assertEquals(ProfileChoice.Kind.DEFAULT, choice("apparmor=a", "apparmor=cordon-default").kind());
+    }
+
+    @Test
+    void anEmptyNameIsAOneLineErrorSayingWhatToGive() {
+        CordonException e = assertThrows(CordonException.class, () -> choice("apparmor="));
+        assertEquals("--security-opt apparmor=: give a profile name, apparmor=PROFILE (a profile loaded into the"
+                + " kernel), or apparmor=unconfined", e.getMessage());
+        assertThrows(CordonException.class, () -> choice("apparmor"));
+        assertThrows(CordonException.class, () -> choice("apparmor:"));
+    }
+
+    @Test
+    void whitespaceAndControlCharactersAreRefusedOnOneLine() {
+        for (String bad : new String[] {"apparmor=my app", "apparmor=my\tapp", "apparmor=app\n", "apparmor=a\u0000b",
+                "apparmor=a\u007fb", "apparmor=a\u00a0b", "apparmor=a\u2028b", "apparmor= app"}) {
+            CordonException e = assertThrows(CordonException.class, () -> choice(bad), bad);
+            assertTrue(e.getMessage().endsWith(": an AppArmor profile name has no spaces or control characters;"
+                    + " give the name as /sys/kernel/security/apparmor/profiles lists it"), e.getMessage());
+            assertFalse(e.getMessage().contains("\n"), "one line: " + e.getMessage());
+            assertFalse(e.getMessage().contains("\u0000"), e.getMessage());
+        }
+        CordonException e = assertThrows(CordonException.class, () -> choice("apparmor=app\n"));
+        assertTrue(e.getMessage().startsWith("--security-opt apparmor=app\\n: "), e.getMessage());
+    }
+
+    @Test
+    void aBadValueIsRefusedEvenIfALaterOneIsGood() {
+        assertThrows(CordonException.class, () -> choice("apparmor=a b", "apparmor=good"));
+    }
+
+    @Test
+    void anAbsurdlyLongNameIsRefused() {
+        CordonException e = assertThrows(CordonException.class, () -> choice("apparmor=" + "x".repeat(1025)));
+        assertTrue(e.getMessage().contains("longer than 1024 bytes"), e.getMessage());
+        assertEquals(Optional.of("x".repeat(1024)), choice("apparmor=" + "x".repeat(1024)).label());
+    }
+
+    @Test
+    void theRequirementKeyIsWhatTheSpecAsksFor() {
+        assertTrue(spec("apparmor=x").requirements().containsKey(AppArmorStage.REQUIREMENT));
+        assertTrue(spec("apparmor:x").requirements().containsKey(AppArmorStage.REQUIREMENT));
+        assertEquals(java.util.Set.of(AppArmorStage.REQUIREMENT),
+                new AppArmorStage(new AppArmorHost(java.nio.file.Path.of("/nonexistent")), null).handles());
+    }
+}

@@ -56,6 +56,11 @@ public final class SyscallNumbers {
         return pick(157, 167, "prctl");
     }
 
+    /** keyctl(2), e.g. KEYCTL_JOIN_SESSION_KEYRING so a container gets a session keyring of its own. */
+    public static int keyctl() {
+        return pick(250, 219, "keyctl");
+    }
+
     private static int pick(int x86, int arm, String name) {
         if (X86_64) {
             return x86;

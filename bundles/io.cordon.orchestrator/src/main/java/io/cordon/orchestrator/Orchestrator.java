@@ -254,7 +254,11 @@ public class Orchestrator implements ContainerRuntime {
             LaunchedChild.ExecOutcome exec = child.awaitExec();
             if (!exec.ok()) {
                 LaunchedChild.ExitStatus exit = child.awaitExit();
-                return failedExec(spec, plan, exec, exit);
+                RunResult failed = failedExec(spec, plan, exec, exit);
+                // A refused exec can be a stage's doing (an LSM domain transition the policy forbids, a
+                // seccomp profile without execve), so the stages get to explain it as they do an exit.
+                return new RunResult(failed.containerId(), failed.exitCode(), failed.signal(), failed.error(),
+                        p.explainExit(new LaunchedChild.ExitStatus(failed.exitCode(), 0)));
             }
             state.write(new StateStore.State("1.0.2", spec.id(), "running", child.pid(), "",
                     info.created().toString(), spec.command(), p.stageNames()));

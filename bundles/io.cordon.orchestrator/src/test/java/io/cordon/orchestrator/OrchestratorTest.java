@@ -43,6 +43,8 @@ class OrchestratorTest {
 
     final List<String> events = new ArrayList<>();
     final AtomicReference<ChildPlan> launched = new AtomicReference<>();
+    /** When non-zero, the child's exec fails with this errno. */
+    int execErrno;
 
     /** Records the plan and pretends the child ran and exited 0. */
     final Launcher recordingLauncher = new Launcher() {
@@ -64,6 +66,10 @@ class OrchestratorTest {
                 }
 
                 public ExecOutcome awaitExec() {
+                    if (execErrno != 0) {
+                        return new ExecOutcome(false, plan.entries().size() - 1, execErrno,
+                                "exec \"true\": errno " + execErrno);
+                    }
                     return new ExecOutcome(true, -1, 0, "");
                 }
 
@@ -94,6 +100,8 @@ class OrchestratorTest {
         String failIn = "";
         Consumer<PlanBuilder> contribution = p -> { };
         Runnable onPrepare = () -> { };
+        java.util.function.BiFunction<Integer, Integer, java.util.Optional<String>> explanation =
+                (code, signal) -> java.util.Optional.empty();
 
         Stage(String name, Phase phase, String... handles) {
             this.name = name;
@@ -142,6 +150,10 @@ class OrchestratorTest {
                     if (failIn.equals("attach")) {
                         throw new IllegalStateException("boom in attach");
                     }
+                }
+
+                public java.util.Optional<String> explainExit(int exitCode, int signal) {
+                    return explanation.apply(exitCode, signal);
                 }
 
                 public void release() {
@@ -243,6 +255,20 @@ class OrchestratorTest {
         // Not asked for: the unavailable stage is left out and the launch goes on.
         assertNull(o.run(spec(), Stdio.inherit()).error());
         assertFalse(events.contains("prepare apparmor"));
+    }
+
+    @Test
+    void stagesExplainARefusedExec() {
+        Orchestrator o = orchestrator();
+        Stage lsm = new Stage("selinux", Phase.LSM_LABEL);
+        lsm.explanation = (code, signal) -> java.util.Optional.of("exit " + code + " signal " + signal);
+        o.addStage(new RegisteredStage(lsm, 0, "t", 1));
+        execErrno = 1;
+        RunResult r = o.run(spec(), Stdio.inherit());
+        assertEquals(126, r.exitCode());
+        assertEquals("cannot run \"true\": exec \"true\": errno 1", r.error());
+        assertEquals(List.of("exit 126 signal 0"), r.notes());
+        assertTrue(events.contains("release selinux"));
     }
 
     @Test

@@ -18,9 +18,21 @@ public final class ChildPlan {
     private final List<NamespaceJoin> joins;
     private final Map<Namespace, String> shared;
     private final List<PlanEntry> entries;
+    private final List<Note> notes;
+
+    /**
+     * Something a stage wants a reader of the plan to know that no op shows, e.g. that the container runs in
+     * the runtime's own LSM context because nothing labels it. For display only.
+     */
+    public record Note(String stage, String text) {
+        public Note {
+            java.util.Objects.requireNonNull(stage, "stage");
+            java.util.Objects.requireNonNull(text, "text");
+        }
+    }
 
     private ChildPlan(Map<Namespace, String> unshared, List<NamespaceJoin> joins, Map<Namespace, String> shared,
-            List<PlanEntry> entries) {
+            List<PlanEntry> entries, List<Note> notes) {
         this.unshared = Collections.unmodifiableMap(new EnumMap<>(unshared));
         this.joins = List.copyOf(joins);
         EnumMap<Namespace, String> kept = new EnumMap<>(Namespace.class);
@@ -33,6 +45,7 @@ public final class ChildPlan {
         List<PlanEntry> sorted = new ArrayList<>(entries);
         sorted.sort(Comparator.comparing(PlanEntry::phase)); // stable: keeps contribution order within a phase
         this.entries = List.copyOf(sorted);
+        this.notes = List.copyOf(notes);
     }
 
     public static Builder builder() {
@@ -57,6 +70,11 @@ public final class ChildPlan {
         return entries;
     }
 
+    /** The stages' notes, in contribution order. */
+    public List<Note> notes() {
+        return notes;
+    }
+
     public long cloneFlags() {
         long flags = 0;
         for (Namespace ns : unshared.keySet()) {
@@ -72,7 +90,7 @@ public final class ChildPlan {
         return Optional.of(exec);
     }
 
-    /** The plan as text: namespaces, then each op in order with phase and stage. */
+    /** The plan as text: namespaces, then each op in order with phase and stage, then the stages' notes. */
     public String render() {
         StringBuilder out = new StringBuilder();
         out.append("namespaces:\n");
@@ -91,6 +109,12 @@ public final class ChildPlan {
             out.append(String.format("  %3d  %-14s %-10s %s%s%n", i++, e.phase().name().toLowerCase(), e.stage(),
                     e.op().describe(), e.optional() ? "  [optional]" : ""));
         }
+        if (!notes.isEmpty()) {
+            out.append("notes:\n");
+            for (Note n : notes) {
+                out.append(String.format("  %-10s %s%n", n.stage(), n.text()));
+            }
+        }
         return out.toString();
     }
 
@@ -106,6 +130,7 @@ public final class ChildPlan {
         private final Map<Namespace, String> shared = new EnumMap<>(Namespace.class);
         private final List<PlanEntry> entries = new ArrayList<>();
         private final List<MountOption> mountOptions = new ArrayList<>();
+        private final List<Note> notes = new ArrayList<>();
 
         private record MountOption(java.util.Set<String> fstypes, String option) {
         }
@@ -163,6 +188,15 @@ public final class ChildPlan {
                 }
 
                 @Override
+                public PlanBuilder note(String text) {
+                    if (text.isBlank() || text.indexOf('\n') >= 0) {
+                        throw new IllegalArgumentException(stage + ": a plan note is one non-empty line");
+                    }
+                    notes.add(new Note(stage, text));
+                    return this;
+                }
+
+                @Override
                 public boolean unshares(Namespace namespace) {
                     return unshared.containsKey(namespace);
                 }
@@ -186,7 +220,7 @@ public final class ChildPlan {
                 }
                 withOptions.add(e);
             }
-            return new ChildPlan(unshared, joins, shared, withOptions);
+            return new ChildPlan(unshared, joins, shared, withOptions, notes);
         }
     }
 }

@@ -31,6 +31,15 @@ public interface PlanBuilder {
      */
     PlanBuilder addMountOption(java.util.Set<String> fstypes, String option);
 
+    /**
+     * Add a one-line note to the plan for {@code --dry-run}/{@code cordon:explain}: something the reader should
+     * know that no op shows (say, that the container keeps the runtime's SELinux context). Changes nothing in
+     * the child.
+     */
+    default PlanBuilder note(String text) {
+        return this;
+    }
+
     /** Whether a stage that contributed before this one asked for a new namespace of this type. */
     boolean unshares(Namespace namespace);
 }

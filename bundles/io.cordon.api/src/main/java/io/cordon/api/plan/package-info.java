@@ -4,5 +4,5 @@
  * kernel-ordered {@link io.cordon.api.plan.Phase}.
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("0.2.0")
+@org.osgi.annotation.versioning.Version("0.3.0")
 package io.cordon.api.plan;

@@ -34,4 +34,26 @@ class ChildPlanTest {
     void writeProcfsNeedsAPath() {
         assertThrows(IllegalArgumentException.class, () -> new Op.WriteProcfs(List.of(), new byte[0]));
     }
+
+    @Test
+    void notesAreRenderedAfterTheOpsWithTheirStage() {
+        ChildPlan.Builder b = ChildPlan.builder();
+        b.forStage("selinux").note("the container runs in the runtime's SELinux context");
+        b.forStage("orchestrator").add(Phase.EXEC, new Op.Chdir("/"));
+        ChildPlan plan = b.build();
+
+        assertEquals(List.of(new ChildPlan.Note("selinux", "the container runs in the runtime's SELinux context")),
+                plan.notes());
+        String text = plan.render();
+        assertEquals("notes:\n  selinux    the container runs in the runtime's SELinux context\n",
+                text.substring(text.indexOf("notes:")), text);
+        assertEquals(-1, ChildPlan.builder().build().render().indexOf("notes:"), "no notes, no section");
+    }
+
+    @Test
+    void aNoteIsOneLine() {
+        PlanBuilder p = ChildPlan.builder().forStage("s");
+        assertThrows(IllegalArgumentException.class, () -> p.note("two\nlines"));
+        assertThrows(IllegalArgumentException.class, () -> p.note(" "));
+    }
 }

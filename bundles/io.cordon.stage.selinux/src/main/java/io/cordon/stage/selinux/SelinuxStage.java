@@ -1,0 +1,82 @@
+package io.cordon.stage.selinux;
+
+import io.cordon.api.Availability;
+import io.cordon.api.ContainerSpec;
+import io.cordon.api.IsolationStage;
+import io.cordon.api.LaunchContext;
+import io.cordon.api.StageRun;
+import io.cordon.api.plan.Phase;
+import java.nio.file.Path;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.osgi.service.component.annotations.Component;
+
+/**
+ * SELinux: the container's processes run under their own label and its tmpfs and devpts mounts carry a
+ * matching file label. {@code --security-opt label=user:U}, {@code label=role:R}, {@code label=type:T} and
+ * {@code label=level:L} choose parts of the process label, {@code label=filetype:T} the type of the mount label,
+ * and {@code label=disable} turns labelling off. Parts not given come from the policy's {@code lxc_contexts}, else from the runtime's own
+ * context. With nothing asked and an {@code lxc_contexts}, each container gets its labels with an MCS pair of
+ * its own, as podman does. Labels are checked against the loaded policy before the child exists.
+ */
+@Component(property = IsolationStage.ORDER + ":Integer=20")
+public class SelinuxStage implements IsolationStage {
+    private final SelinuxHost host;
+    private final McsPairs pairs;
+    /** Set once this runtime has warned that lxc_contexts names labels the policy lacks (once is enough). */
+    private final AtomicBoolean warnedUndefinedDefaults = new AtomicBoolean();
+
+    public SelinuxStage() {
+        this(new SelinuxHost(Path.of("/")), new McsPairs());
+    }
+
+    SelinuxStage(SelinuxHost host, McsPairs pairs) {
+        this.host = host;
+        this.pairs = pairs;
+    }
+
+    @Override
+    public String name() {
+        return "selinux";
+    }
+
+    @Override
+    public Phase phase() {
+        return Phase.LSM_LABEL;
+    }
+
+    @Override
+    public Set<String> handles() {
+        return Set.of(LabelOptions.KIND);
+    }
+
+    @Override
+    public Availability probe() {
+        return host.probe();
+    }
+
+    @Override
+    public StageRun open(LaunchContext context) {
+        return new SelinuxRun(host, pairs, context, LabelOptions.of(context.spec()),
+                noNewPrivileges(context.spec()), warnedUndefinedDefaults);
+    }
+
+    /**
+     * Whether the last {@code --security-opt no-new-privileges} turns it on; the nonewprivs stage owns the flag
+     * and its errors, this stage only needs to know for its explanations.
+     */
+    static boolean noNewPrivileges(ContainerSpec spec) {
+        boolean on = false;
+        for (String v : spec.settings(ContainerSpec.SECURITY_OPT)) {
+            if (ContainerSpec.securityOptKind(v).equals("no-new-privileges")) {
+                String value = v.substring("no-new-privileges".length());
+                if (value.isEmpty() || value.equals("=true") || value.equals(":true")) {
+                    on = true;
+                } else if (value.equals("=false") || value.equals(":false")) {
+                    on = false;
+                }
+            }
+        }
+        return on;
+    }
+}

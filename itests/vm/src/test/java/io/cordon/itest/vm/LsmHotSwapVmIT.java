@@ -41,7 +41,7 @@ class LsmHotSwapVmIT {
                 .step("initial", "cordon:stages")
                 // Start without the SELinux bundle, so that installing it is part of the swap.
                 .step("no-selinux", "uninstall io.cordon.stage.selinux", "cordon:stages")
-                .step("a", "cordon:run -d -- sleep 600", "sleep 2000", "cat " + A_LABEL)
+                .step("a", "cordon:run -d -- sleep 600", "sleep 2", "cat " + A_LABEL)
                 .step("stopped", "stop io.cordon.stage.apparmor", "cordon:stages", "cat " + A_LABEL)
                 .step("refused", "cordon:run --security-opt apparmor=cordon-default -- true")
                 .step("unlabelled", "cordon:run -- cat /proc/self/attr/current")
@@ -49,7 +49,7 @@ class LsmHotSwapVmIT {
                         "cordon:run --security-opt label=type:container_t -- true")
                 .step("reinstalled", "uninstall io.cordon.stage.apparmor", "start " + apparmor, "cordon:stages")
                 .step("b", "cordon:run -- cat /proc/self/attr/current")
-                .step("a-end", "sleep 1000", "cat " + A_LABEL)
+                .step("a-end", "sleep 1", "cat " + A_LABEL)
                 .after("sleep 1; cat /tmp/a-label; echo STATE=$(ls -A /run/cordon/containers 2>/dev/null | wc -l)")
                 .run(GuestVm.Mode.APPARMOR, Duration.ofMinutes(8));
     }

@@ -57,7 +57,8 @@ class AppArmorHostTest {
         h.write("sys/module/apparmor/parameters/enabled", "Y\n");
         h.write("sys/kernel/security/lsm", "lockdown,capability,yama,selinux\n");
         assertEquals(new AppArmorHost.State(false, "AppArmor is built in but not an active LSM (active:"
-                + " lockdown,capability,yama,selinux; boot with security=apparmor, or add apparmor to lsm=)"), probe(h));
+                + " lockdown,capability,yama,selinux; boot with security=apparmor, or add apparmor to lsm=)"),
+                probe(h));
     }
 
     @Test
@@ -127,6 +128,7 @@ class AppArmorHostTest {
                 new AppArmorStage(h.host(), h.loader(Optional.empty())).probe());
         h.write("sys/module/apparmor/parameters/mode", "complain\n");
         assertTrue(new AppArmorStage(h.host(), h.loader(Optional.of(parser))).probe().reason()
-                .startsWith("global mode complain: profiles log what they would deny but deny nothing (default profile"));
+                .startsWith("global mode complain: profiles log what they would deny but deny nothing"
+                        + " (default profile"));
     }
 }

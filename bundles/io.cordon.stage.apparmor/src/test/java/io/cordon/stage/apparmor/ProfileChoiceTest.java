@@ -47,7 +47,8 @@ class ProfileChoiceTest {
     @Test
     void theDefaultByNameIsTheDefault() {
         ProfileChoice c = choice("apparmor=cordon-default");
-        assertEquals(ProfileChoice.Kind.DEFAULT, c.kind(), "so it is loaded when missing, like Docker's docker-default");
+        assertEquals(ProfileChoice.Kind.DEFAULT, c.kind(),
+                "so it is loaded when missing, like Docker's docker-default");
         assertEquals(Optional.of("cordon-default"), c.label());
     }
 
@@ -57,6 +58,13 @@ class ProfileChoiceTest {
         assertEquals(ProfileChoice.Kind.UNCONFINED, c.kind());
         assertEquals(Optional.empty(), c.label());
         assertEquals(ProfileChoice.Kind.UNCONFINED, choice("apparmor:unconfined").kind());
+    }
+
+    @Test
+    void privilegedKeepsTheDefaultProfile() {
+        // As the seccomp stage keeps its filter: cordon never loosens a confinement nobody asked to loosen.
+        ContainerSpec privileged = ContainerSpec.builder().command("true").setting("privileged", "").build();
+        assertEquals(ProfileChoice.Kind.DEFAULT, ProfileChoice.of(privileged, AppArmorStage.DEFAULT_PROFILE).kind());
     }
 
     @Test

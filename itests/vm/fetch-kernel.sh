@@ -89,10 +89,10 @@ extract_vmlinux() { # extract_vmlinux BZIMAGE OUT
     return 1
 }
 
-# The initramfs depends on the init script and the module list: key its name
-# by their hash so a changed harness gets a fresh one next to the old.
+# The initramfs depends on the init script, the module list and busybox: key
+# its name by their hash so a changed harness gets a fresh one next to the old.
 initrd_key() {
-    { cat "$here/guest/initramfs-init.sh"; printf '%s\n' "${modules[@]}"; } | sha256sum | cut -c1-16
+    { cat "$here/guest/initramfs-init.sh" "$busybox_bin"; printf '%s\n' "${modules[@]}"; } | sha256sum | cut -c1-16
 }
 
 build_initrd() { # build_initrd KERNEL_DIR OUT

@@ -30,7 +30,7 @@
 # Tuning: CORDON_VM_CACHE (kernel/policy cache, default /var/cache/cordon-vm),
 # CORDON_VM_KERNEL (pin a kernel version), CORDON_VM_ACCEL (tcg|kvm),
 # CORDON_VM_MEMORY (MiB, default 2048), CORDON_VM_APPEND (more kernel command
-# line), CORDON_VM_DEBUG=1 (QEMU command line and time on stderr; a verbose
+# line), CORDON_VM_QEMU_ARGS (more QEMU arguments), CORDON_VM_DEBUG=1 (QEMU command line and time on stderr; a verbose
 # kernel and a timed trace of stage 2 on the console), CORDON_VM_KEEP=DIR (copy
 # the guest's console.log there).
 set -euo pipefail
@@ -181,6 +181,16 @@ cmd=("$qemu" -machine q35 -nodefaults -no-reboot -display none -nic none
     -fsdev "local,id=modules,path=$modules,readonly=on,security_model=none"
     -device virtio-9p-pci,fsdev=modules,mount_tag=modules
     "${share_args[@]}")
+# qboot (qemu-system-data) rather than SeaBIOS: a minimal firmware that hands
+# over to the kernel at once, ~0.3 s less under TCG.
+if [ -f /usr/share/qemu/qboot.rom ]; then
+    cmd+=(-bios /usr/share/qemu/qboot.rom)
+fi
+# Extra QEMU arguments, split on spaces (experiments, debugging).
+if [ -n "${CORDON_VM_QEMU_ARGS:-}" ]; then
+    read -r -a extra <<<"$CORDON_VM_QEMU_ARGS"
+    cmd+=("${extra[@]}")
+fi
 [ "${CORDON_VM_DEBUG:-}" = 1 ] && echo "run-in-vm: ${cmd[*]}" >&2
 
 start=${EPOCHREALTIME/./}

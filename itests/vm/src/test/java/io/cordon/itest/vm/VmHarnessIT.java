@@ -180,11 +180,11 @@ class VmHarnessIT {
     void aHungGuestIsKilledAndReported() {
         long start = System.nanoTime();
         GuestVm.TimeoutError e = assertThrows(GuestVm.TimeoutError.class,
-                () -> GuestVm.run(Mode.CGROUP2, "echo started; sleep 600", Duration.ofSeconds(15)));
+                () -> GuestVm.run(Mode.CGROUP2, "echo started; sleep 600", Duration.ofSeconds(20)));
         long seconds = Duration.ofNanos(System.nanoTime() - start).toSeconds();
-        assertTrue(e.getMessage().contains("timed out after 15 s"), e.getMessage());
+        assertTrue(e.getMessage().contains("timed out after 20 s"), e.getMessage());
         assertTrue(e.getMessage().contains("started"), "output up to the timeout is kept:\n" + e.getMessage());
-        assertTrue(seconds < 40, "killed within the timeout, took " + seconds + " s");
+        assertTrue(seconds < 60, "killed at the timeout, took " + seconds + " s");
         assertTrue(ProcessHandle.current().descendants()
                 .noneMatch(h -> h.info().command().orElse("").contains("qemu-system")), "QEMU left running");
     }

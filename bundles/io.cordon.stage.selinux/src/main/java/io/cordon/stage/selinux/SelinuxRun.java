@@ -61,11 +61,6 @@ final class SelinuxRun implements StageRun {
         this.noNewPrivileges = noNewPrivileges;
     }
 
-    /** The labels chosen by prepare, or empty when the container runs in the runtime's context. */
-    Optional<Labels> labels() {
-        return Optional.ofNullable(labels);
-    }
-
     @Override
     public void prepare() {
         if (options.disabled()) {
@@ -172,9 +167,10 @@ final class SelinuxRun implements StageRun {
         }
     }
 
-    private static CordonException invalid(SecurityContext label, String role, String whatToDo) {
+    /** {@code which}: "process label" or "mount label". */
+    private static CordonException invalid(SecurityContext label, String which, String whatToDo) {
         return new CordonException("SELinux label " + label + " is not valid in the loaded policy: the kernel"
-                + " refuses it as the container's " + role + "; " + whatToDo);
+                + " refuses it as the container's " + which + "; " + whatToDo);
     }
 
     @Override

@@ -36,11 +36,6 @@ record LabelOptions(Optional<String> user, Optional<String> role, Optional<Strin
         return disabledBy.isPresent();
     }
 
-    /** The flags as given, for messages: {@code --security-opt label=type:x_t --security-opt label=level:s0}. */
-    String describe() {
-        return String.join(" ", flags.stream().map(f -> "--security-opt " + f).toList());
-    }
-
     /**
      * The process label: the parts given over {@code base}.
      */

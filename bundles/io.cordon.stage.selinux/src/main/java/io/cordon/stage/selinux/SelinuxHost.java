@@ -115,6 +115,34 @@ class SelinuxHost {
         }
     }
 
+    /**
+     * Why a container that asks for no label would run in the runtime's context (no lxc_contexts, no process
+     * entry in it, or labels the loaded policy does not define), or empty if it gets the lxc_contexts labels.
+     * Never throws: a probe must not fail over it.
+     */
+    Optional<String> whyUnlabelledByDefault() {
+        try {
+            Optional<LxcContexts> lxc = lxcContexts();
+            if (lxc.isEmpty()) {
+                return Optional.of("the policy has no lxc_contexts");
+            }
+            Optional<SecurityContext> process = lxc.get().process();
+            if (process.isEmpty()) {
+                return Optional.of(lxc.get().source() + " has no process entry");
+            }
+            SecurityContext file = lxc.get().file().orElse(SelinuxRun.TMPFS_FILE).withLevel(process.get().level());
+            for (SecurityContext c : java.util.List.of(process.get(), file)) {
+                if (canonical(c.toString()).isEmpty()) {
+                    return Optional.of(lxc.get().source() + " names " + c.type()
+                            + ", which the loaded policy does not define");
+                }
+            }
+            return Optional.empty();
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty(); // a launch then says what is wrong, in prepare
+        }
+    }
+
     /** The runtime's own label: the context its containers run in when nothing labels them. */
     SecurityContext currentContext() {
         String file = "/proc/self/attr/current";

@@ -14,7 +14,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -26,8 +25,9 @@ final class SelinuxRun implements StageRun {
     static final List<String> KEYCREATE_ATTR = List.of("/proc/thread-self/attr/keycreate",
             "/proc/self/attr/keycreate");
     /**
-     * The file systems whose mounts get {@code context=}. proc, sysfs and mqueue are left alone: the first two
-     * are labelled by the policy, and mqueue refuses context= (as runc and crun found).
+     * The file systems whose mounts get {@code context=}. proc and sysfs keep the labels the policy gives their
+     * files. mqueue is left alone too: its superblock exists from the IPC namespace's creation, and the kernel
+     * refuses to mount it again with other security settings ("Same superblock, different security settings").
      */
     static final Set<String> LABELLED_FS = Set.of("tmpfs", "devpts");
     static final long KEYCTL_JOIN_SESSION_KEYRING = 1;
@@ -44,7 +44,6 @@ final class SelinuxRun implements StageRun {
     private final LaunchContext context;
     private final LabelOptions options;
     private final boolean noNewPrivileges;
-    private final AtomicBoolean warnedUndefinedDefaults;
 
     private final List<String> notes = new ArrayList<>();
     /** Null when the container runs unlabelled, in the runtime's context. */
@@ -54,18 +53,12 @@ final class SelinuxRun implements StageRun {
     private boolean noNewPrivsRefused;
 
     SelinuxRun(SelinuxHost host, McsPairs pairs, LaunchContext context, LabelOptions options,
-            boolean noNewPrivileges, AtomicBoolean warnedUndefinedDefaults) {
+            boolean noNewPrivileges) {
         this.host = host;
         this.pairs = pairs;
         this.context = context;
         this.options = options;
         this.noNewPrivileges = noNewPrivileges;
-        this.warnedUndefinedDefaults = warnedUndefinedDefaults;
-    }
-
-    /** The labels chosen by prepare, or empty when the container runs in the runtime's context. */
-    Optional<Labels> labels() {
-        return Optional.ofNullable(labels);
     }
 
     @Override
@@ -136,9 +129,9 @@ final class SelinuxRun implements StageRun {
         String note = runsUnlabelled(lxc.get().source() + " gives " + (processLabel.isEmpty() ? process : mount)
                 + ", which the loaded policy does not define") + "; ask for one with --security-opt label=type:TYPE";
         notes.add(note);
-        if (!context.dryRun() && warnedUndefinedDefaults.compareAndSet(false, true)) {
-            LOG.log(Level.WARNING, "SELinux: {0} (said once)", note);
-        }
+        // Not a warning on stderr: every `cordon run` on such a host would print it. The probe says it in
+        // `cordon stages` and --dry-run shows this note.
+        LOG.log(Level.FINE, "SELinux: {0}", note);
         return null;
     }
 
@@ -174,9 +167,10 @@ final class SelinuxRun implements StageRun {
         }
     }
 
-    private static CordonException invalid(SecurityContext label, String role, String whatToDo) {
+    /** {@code which}: "process label" or "mount label". */
+    private static CordonException invalid(SecurityContext label, String which, String whatToDo) {
         return new CordonException("SELinux label " + label + " is not valid in the loaded policy: the kernel"
-                + " refuses it as the container's " + role + "; " + whatToDo);
+                + " refuses it as the container's " + which + "; " + whatToDo);
     }
 
     @Override

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cordon.api.CordonException;
+import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -62,8 +63,8 @@ class LabelOptionsTest {
         LabelOptions o = LabelOptions.of(spec("label=type:a_t", "label=level:s0:c1,c2", "seccomp=unconfined",
                 "label:type:b_t", "no-new-privileges", "label=level:s0:c3,c4"));
         assertEquals("system_u:system_r:b_t:s0:c3,c4", o.process(LXC_PROCESS).toString());
-        assertEquals("--security-opt label=type:a_t --security-opt label=level:s0:c1,c2"
-                + " --security-opt label:type:b_t --security-opt label=level:s0:c3,c4", o.describe());
+        assertEquals(List.of("label=type:a_t", "label=level:s0:c1,c2", "label:type:b_t", "label=level:s0:c3,c4"),
+                o.flags(), "only the label flags");
     }
 
     @Test

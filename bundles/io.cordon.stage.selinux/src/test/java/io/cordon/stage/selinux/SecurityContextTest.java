@@ -21,7 +21,8 @@ class SecurityContextTest {
 
     @Test
     void theKernelsTrailingNulAndNewlineAreDropped() {
-        assertEquals("system_u:system_r:kernel_t:s0", SecurityContext.parse("system_u:system_r:kernel_t:s0\0").toString());
+        assertEquals("system_u:system_r:kernel_t:s0",
+                SecurityContext.parse("system_u:system_r:kernel_t:s0\0").toString());
         assertEquals("u:r:t", SecurityContext.parse("u:r:t\n").toString());
         assertEquals(Optional.empty(), SecurityContext.parse("u:r:t").sensitivity());
     }

@@ -281,6 +281,27 @@ class SelinuxStageTest {
         assertEquals("enforcing, policy default", s.probe().reason());
     }
 
+    @Test
+    void theProbeSaysWhenContainersAskingForNoLabelRunUnlabelled() {
+        host = FakeSelinux.enforcing(root);
+        SelinuxStage s = stage();
+        host.types.remove("container_file_t");
+        assertEquals("enforcing, policy default; containers that ask for no label run unlabelled:"
+                + " /etc/selinux/default/contexts/lxc_contexts names container_file_t, which the loaded policy does"
+                + " not define", s.probe().reason());
+        host.types.remove("container_t");
+        assertTrue(s.probe().reason().endsWith("names container_t, which the loaded policy does not define"),
+                s.probe().reason());
+        host.write("etc/selinux/default/contexts/lxc_contexts", "file = \"system_u:object_r:tmpfs_t:s0\"\n");
+        assertEquals("enforcing, policy default; containers that ask for no label run unlabelled:"
+                + " /etc/selinux/default/contexts/lxc_contexts has no process entry", s.probe().reason());
+        host.delete("etc/selinux/default/contexts/lxc_contexts");
+        assertEquals("enforcing, policy default; containers that ask for no label run unlabelled: the policy has"
+                + " no lxc_contexts", s.probe().reason());
+        host.write("etc/selinux/default/contexts/lxc_contexts", "process = \"nonsense\"\n");
+        assertTrue(s.probe().available(), "a broken lxc_contexts does not make the stage unavailable");
+    }
+
     private static List<String> tree(Path root) throws IOException {
         try (Stream<Path> s = Files.walk(root)) {
             return s.map(p -> {

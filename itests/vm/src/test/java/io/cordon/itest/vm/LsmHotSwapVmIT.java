@@ -36,14 +36,14 @@ class LsmHotSwapVmIT {
         t = new GuestSession()
                 // The outside observer: find A's pid once, then read its label every half second ("gone" once
                 // it has exited), so every later look is at the same process.
-                .before("(p=; while [ -z \"$p\" ]; do p=$(pgrep -f -x 'sleep 600' | head -1); sleep 0.2; done;"
+                .before("(p=; while [ -z \"$p\" ]; do p=$(pgrep -f -x 'sleep 600' | head -1); sleep 0.1; done;"
                         + " while :; do cat /proc/$p/attr/current > " + A_LABEL + ".new 2>/dev/null"
                         + " || echo gone > " + A_LABEL + ".new; mv " + A_LABEL + ".new " + A_LABEL + "; sleep 0.5;"
                         + " done) &")
                 .step("initial", "cordon:stages")
                 // Start without the SELinux bundle, so that installing it is part of the swap.
                 .step("no-selinux", "uninstall io.cordon.stage.selinux", "cordon:stages")
-                .step("a", "cordon:run -d -- sleep 600", "sleep 2", "cat " + A_LABEL)
+                .step("a", "cordon:run -d -- sleep 600", "sleep 6", "cat " + A_LABEL)
                 .step("stopped", "stop io.cordon.stage.apparmor", "cordon:stages", "cat " + A_LABEL)
                 .step("refused", "cordon:run --security-opt apparmor=cordon-default -- true")
                 .step("unlabelled", "cordon:run -- cat /proc/self/attr/current")

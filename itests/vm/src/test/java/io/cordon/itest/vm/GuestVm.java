@@ -96,8 +96,16 @@ public final class GuestVm {
         if (!Files.isExecutable(HARNESS)) {
             throw new AssertionError("the VM harness is missing or not executable: " + HARNESS);
         }
-        ProcessBuilder pb = new ProcessBuilder(HARNESS.toString(), mode.arg, "--timeout", Long.toString(seconds),
-                "--", "-");
+        List<String> cmd = new java.util.ArrayList<>(List.of(HARNESS.toString(), mode.arg, "--timeout",
+                Long.toString(seconds)));
+        // The guest mounts its own /tmp and /run over the host's: a checkout there (a CI clone in /tmp, say)
+        // would be hidden, so hand it in as a share at the same path.
+        Path real = realPath(HOME);
+        if (real.startsWith("/tmp") || real.startsWith("/run")) {
+            cmd.addAll(List.of("--share", real.toString()));
+        }
+        cmd.addAll(List.of("--", "-"));
+        ProcessBuilder pb = new ProcessBuilder(cmd);
         Process p;
         try {
             p = pb.start();
@@ -148,6 +156,14 @@ public final class GuestVm {
      * last on stderr. The script's output never goes to stderr, so a script that exits 124 or 125 itself is told
      * apart by the missing line.
      */
+    private static Path realPath(Path p) {
+        try {
+            return p.toRealPath();
+        } catch (IOException e) {
+            return p.toAbsolutePath().normalize();
+        }
+    }
+
     static String harnessFailure(int code, String stderr) {
         if (code != 124 && code != 125 && code != 2) {
             return null;

@@ -148,7 +148,10 @@ selinux)
 cgroup2) append+=" security=apparmor apparmor=1 cgroup_no_v1=all" ;;
 esac
 append+=${CORDON_VM_APPEND:+ $CORDON_VM_APPEND}
-append+=" -- $here/guest/stage2.sh $mode"
+# Stage 2 runs from the job share, not the repository: a checkout under the
+# host's /tmp or /run is hidden by the guest's own when switch_root execs it.
+cp "$here/guest/stage2.sh" "$job/stage2.sh"
+append+=" -- /run/cordon-vm/stage2.sh $mode"
 [ "${CORDON_VM_DEBUG:-}" = 1 ] && append+=" trace"
 
 # Real KVM when there is one. kvm_pvm is a paravirtual nested hypervisor that

@@ -8,8 +8,8 @@
 # guest; writes in the guest never reach the host. The guest has its own
 # /proc, /sys, /dev, /run and /tmp.
 #
-# Usage: run-in-vm.sh MODE [--timeout SECS] [--share DIR]... -- COMMAND...
-#        run-in-vm.sh MODE [--timeout SECS] [--share DIR]... -- -   < script
+# Usage: run-in-vm.sh MODE [--timeout SECS] [--share DIR|--overlay DIR]... -- COMMAND...
+#        run-in-vm.sh MODE [--timeout SECS] [--share DIR|--overlay DIR]... -- -   < script
 #   MODE       apparmor | selinux | cgroup2 (see README.md, "Testing under a
 #              second kernel")
 #   COMMAND    joined with spaces and run by "bash -c" (like ssh), as root, in
@@ -19,6 +19,9 @@
 #              building the SELinux policy (first use only) is not counted.
 #   --share    a host directory the guest may write, at the same path (for
 #              results too big for the serial line, ~130 KB/s)
+#   --overlay  a host directory the guest sees at the same path read-only,
+#              its writes kept in a tmpfs overlay (a checkout under /tmp or
+#              /run, which the guest's own /tmp and /run would hide)
 # The command's stdout and stderr come back on stdout (merged, in order) and
 # its exit status is this script's. Environment in the guest: PATH, HOME=/root,
 # LANG=C.UTF-8, CORDON_VM_MODE, plus CI and every CORDON_* variable of the
@@ -39,13 +42,14 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 usage() {
     cat >&2 <<'EOF'
-Usage: run-in-vm.sh MODE [--timeout SECS] [--share DIR]... -- COMMAND...
-       run-in-vm.sh MODE [--timeout SECS] [--share DIR]... -- - <SCRIPT
+Usage: run-in-vm.sh MODE [--timeout SECS] [--share DIR|--overlay DIR]... -- COMMAND...
+       run-in-vm.sh MODE [--timeout SECS] [--share DIR|--overlay DIR]... -- - <SCRIPT
   MODE        apparmor | selinux | cgroup2
   COMMAND...  joined with spaces and run by "bash -c" as root in the guest, in
               the current directory; "-" reads the script from stdin
   --timeout   seconds for boot, command and power-off (default 600)
   --share     a host directory the guest may write, at the same path
+  --overlay   a host directory the guest sees read-only at the same path, writes discarded
 Output: the command's stdout+stderr. Exit status: the command's; 124 on
 timeout, 125 if the harness failed (one line "run-in-vm: ..." on stderr).
 EOF
@@ -67,12 +71,15 @@ esac
 
 timeout=600
 shares=()
+share_modes=()
 while [ $# -gt 0 ]; do
     case $1 in
     --timeout) [ $# -ge 2 ] || usage; timeout=$2; shift 2 ;;
     --timeout=*) timeout=${1#*=}; shift ;;
-    --share) [ $# -ge 2 ] || usage; shares+=("$2"); shift 2 ;;
-    --share=*) shares+=("${1#*=}"); shift ;;
+    --share) [ $# -ge 2 ] || usage; shares+=("$2"); share_modes+=(rw); shift 2 ;;
+    --share=*) shares+=("${1#*=}"); share_modes+=(rw); shift ;;
+    --overlay) [ $# -ge 2 ] || usage; shares+=("$2"); share_modes+=(overlay); shift 2 ;;
+    --overlay=*) shares+=("${1#*=}"); share_modes+=(overlay); shift ;;
     --) shift; break ;;
     *) usage ;;
     esac
@@ -122,8 +129,10 @@ for i in "${!shares[@]}"; do
     if ! dir=$(realpath -e "${shares[i]}" 2>/dev/null) || [ ! -d "$dir" ]; then
         die "--share ${shares[i]}: not a directory"
     fi
-    printf '%s\0%s\0' "$dir" "share$i" >>"$job/shares"
-    share_args+=(-fsdev "local,id=share$i,path=$dir,security_model=none"
+    printf '%s\0%s\0%s\0' "$dir" "share$i" "${share_modes[i]}" >>"$job/shares"
+    ro=
+    [ "${share_modes[i]}" = overlay ] && ro=,readonly=on
+    share_args+=(-fsdev "local,id=share$i,path=$dir,security_model=none$ro"
         -device "virtio-9p-pci,fsdev=share$i,mount_tag=share$i")
 done
 

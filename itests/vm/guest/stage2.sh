@@ -54,11 +54,21 @@ mnt() { # mnt TYPE SOURCE TARGET [OPTIONS]
 read -r _ _ kver _ </proc/version
 mnt 9p modules "/lib/modules/$kver" trans=virtio,version=9p2000.L,msize=262144,cache=loose,ro
 
-# Extra writable host directories, at the same path as on the host.
+# Extra host directories, at the same path as on the host: writable (--share),
+# or read-only under a tmpfs overlay (--overlay: a checkout the guest's own /tmp
+# or /run hides, whose writes must not reach the host, as for the root).
 if [ -s "$job/shares" ]; then
     mapfile -d '' shares <"$job/shares"
-    for ((i = 0; i + 1 < ${#shares[@]}; i += 2)); do
-        mnt 9p "${shares[i + 1]}" "${shares[i]}" trans=virtio,version=9p2000.L,msize=262144,cache=none
+    for ((i = 0; i + 2 < ${#shares[@]}; i += 3)); do
+        dir=${shares[i]} tag=${shares[i + 1]}
+        if [ "${shares[i + 2]}" = overlay ]; then
+            mnt 9p "$tag" "/run/cordon-vm-lower/$tag" trans=virtio,version=9p2000.L,msize=262144,cache=loose,ro
+            mnt tmpfs "$tag-rw" "/run/cordon-vm-upper/$tag" mode=0755
+            $bb mkdir -p "/run/cordon-vm-upper/$tag/upper" "/run/cordon-vm-upper/$tag/work"
+            mnt overlay overlay "$dir" "lowerdir=/run/cordon-vm-lower/$tag,upperdir=/run/cordon-vm-upper/$tag/upper,workdir=/run/cordon-vm-upper/$tag/work"
+        else
+            mnt 9p "$tag" "$dir" trans=virtio,version=9p2000.L,msize=262144,cache=none
+        fi
     done
 fi
 

@@ -99,10 +99,10 @@ public final class GuestVm {
         List<String> cmd = new java.util.ArrayList<>(List.of(HARNESS.toString(), mode.arg, "--timeout",
                 Long.toString(seconds)));
         // The guest mounts its own /tmp and /run over the host's: a checkout there (a CI clone in /tmp, say)
-        // would be hidden, so hand it in as a share at the same path.
+        // would be hidden, so hand it in at the same path, read-only under an overlay as the root is.
         Path real = realPath(HOME);
         if (real.startsWith("/tmp") || real.startsWith("/run")) {
-            cmd.addAll(List.of("--share", real.toString()));
+            cmd.addAll(List.of("--overlay", real.toString()));
         }
         cmd.addAll(List.of("--", "-"));
         ProcessBuilder pb = new ProcessBuilder(cmd);

@@ -180,7 +180,7 @@ CORDON_REV="$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo '(not
 
 # --- cordon: build if needed (bin/cordon does that), check ---------------------
 echo "launch.sh: cordon: first launch (builds $JAR if stale) ..." >&2
-verify cordon "$CORDON" run -- sh -c "$(check_cmd 1)"
+verify cordon "$CORDON" run --network host -- sh -c "$(check_cmd 1)"
 
 # --- OCI bundles for runc and crun --------------------------------------------
 # One rootfs directory shared by both: empty mount points, the host's merged-/usr
@@ -269,7 +269,7 @@ run_block() { # TOOL N
   [ "$n" -ge 1 ] || return 0
   case "$tool" in
     cordon)
-      if ! "$CORDON" bench -n "$n" --warmup "$WARMUP" -- true >"$TMP/cordon.out" 2>"$TMP/cordon.err"; then
+      if ! "$CORDON" bench --network host -n "$n" --warmup "$WARMUP" -- true >"$TMP/cordon.out" 2>"$TMP/cordon.err"; then
         die "cordon bench failed: $(cat "$TMP/cordon.err")"
       fi
       grep -E '^[0-9]+$' "$TMP/cordon.out" >"$TMP/cordon.part" || true
@@ -283,7 +283,7 @@ run_block() { # TOOL N
       # here (sources edited meanwhile), these launches timed Maven: time them again.
       for attempt in 1 2 3; do
         before="$(jar_stamp)"
-        "$PY" "$TMP/timeloop.py" cordon-cold "$n" 0 "$TMP/cordon-cold.part" -- "$CORDON" run -- true
+        "$PY" "$TMP/timeloop.py" cordon-cold "$n" 0 "$TMP/cordon-cold.part" -- "$CORDON" run --network host -- true
         if [ "$(jar_stamp)" = "$before" ]; then
           cat "$TMP/cordon-cold.part" >>"$TMP/cordon-cold.ns"
           return 0

@@ -30,6 +30,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--warmup", description = "Untimed launches first (default 10).")
     int warmup = 10;
 
+    @Option(names = {"--network", "--net"}, paramLabel = "MODE",
+            description = "As cordon run --network (bench/launch.sh uses host, to match the other tools' namespaces).")
+    String network;
+
     @Parameters(paramLabel = "CMD", arity = "1..*", description = "Command to launch (e.g. true).")
     List<String> command = new ArrayList<>();
 
@@ -46,7 +50,11 @@ final class BenchCommand implements Callable<Integer> {
         Stdio quiet = new Stdio(Stdio.Redirect.NULL, Stdio.Redirect.NULL, Stdio.Redirect.INHERIT);
         long[] ns = new long[count];
         for (int i = -warmup; i < count; i++) {
-            ContainerSpec spec = ContainerSpec.builder().command(command).build();
+            ContainerSpec.Builder b = ContainerSpec.builder().command(command);
+            if (network != null) {
+                b.setting("network", network);
+            }
+            ContainerSpec spec = b.build();
             long t0 = System.nanoTime();
             RunResult r = runtime.run(spec, quiet);
             long t = System.nanoTime() - t0;

@@ -336,6 +336,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: cordon-launcher [--check]\n");
 		return 2;
 	}
+	/* Run from a memfd as /proc/self/fd/N, the kernel would name this
+	 * process "N" in ps; the name is cosmetic, so a failure is ignored. */
+	(void)prctl(PR_SET_NAME, "cordon-launcher", 0, 0, 0);
 	if (fcntl(PLAN_FD, F_GETFD) < 0 || fcntl(REPORT_FD, F_GETFD) < 0) {
 		fprintf(stderr, "cordon-launcher: must be started by cordon (fd 3 and 4 missing)\n");
 		return EXIT_FAIL;

@@ -13,6 +13,6 @@ public interface Launcher {
     /** Spawn the launcher, send the plan and return once the child exists (its PID is known). */
     LaunchedChild spawn(ChildPlan plan, Stdio stdio);
 
-    /** Path of the launcher executable on this host (extracted from the bundle). */
+    /** How the launcher executable is named for exec (a sealed in-memory copy of the one in the bundle). */
     String executable();
 }

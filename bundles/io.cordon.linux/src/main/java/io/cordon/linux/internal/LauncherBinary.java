@@ -1,20 +1,16 @@
 package io.cordon.linux.internal;
 
+import com.sun.jna.LastErrorException;
 import io.cordon.api.CordonException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 
 /**
- * The launcher executable ships inside this bundle (compiled by the Maven build).
- * The kernel can only exec a file, so it is copied once to a root-owned directory,
- * named by its content hash so that two cordon versions never share a binary.
+ * The launcher executable ships inside this bundle (compiled by the Maven build). The kernel can only
+ * exec a file, so it is copied once per runtime into a sealed memfd (no write, grow, shrink or further
+ * seals) and executed as {@code /proc/self/fd/N}: nothing is written to the host's filesystem, nothing is
+ * left behind when the runtime stops, and no process, in a container or not, can change the binary that
+ * later launches exec (as runc does against CVE-2019-5736).
  */
 final class LauncherBinary {
     static final String RESOURCE = "/native/cordon-launcher";
@@ -22,7 +18,12 @@ final class LauncherBinary {
     private LauncherBinary() {
     }
 
-    static Path install(Path binDir) {
+    /**
+     * Load the launcher into a sealed, close-on-exec memfd numbered at least {@code minFd} (so the spawn's
+     * dup2 onto the plan and report fds can never land on it) and return that fd. exec resolves
+     * /proc/self/fd/N before close-on-exec fds are closed, so the launcher itself never holds it.
+     */
+    static int load(int minFd) {
         byte[] bytes;
         try (InputStream in = LauncherBinary.class.getResourceAsStream(RESOURCE)) {
             if (in == null) {
@@ -33,27 +34,27 @@ final class LauncherBinary {
         } catch (IOException e) {
             throw new CordonException("cannot read the launcher from the bundle: " + e.getMessage());
         }
-        String hash;
+        LibC c = LibC.INSTANCE;
+        int fd = -1;
         try {
-            hash = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes)).substring(0, 16);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-        Path target = binDir.resolve("cordon-launcher-" + hash);
-        try {
-            if (Files.isRegularFile(target) && Files.size(target) == bytes.length) {
-                return target;
+            int memfd = c.memfd_create("cordon-launcher", LibC.MFD_CLOEXEC | LibC.MFD_ALLOW_SEALING);
+            try {
+                fd = c.fcntl(memfd, LibC.F_DUPFD_CLOEXEC, minFd);
+            } finally {
+                c.close(memfd);
             }
-            Files.createDirectories(binDir, PosixFilePermissions.asFileAttribute(
-                    PosixFilePermissions.fromString("rwx------")));
-            Path tmp = Files.createTempFile(binDir, ".launcher", ".tmp");
-            Files.write(tmp, bytes);
-            Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwx------"));
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            return target;
-        } catch (IOException e) {
-            throw new CordonException("cannot install the launcher in " + binDir + ": " + e.getMessage()
-                    + " (cordon must run as root)");
+            for (int off = 0; off < bytes.length;) {
+                byte[] rest = off == 0 ? bytes : java.util.Arrays.copyOfRange(bytes, off, bytes.length);
+                off += (int) c.write(fd, rest, rest.length);
+            }
+            c.fcntl(fd, LibC.F_ADD_SEALS, LibC.F_SEAL_SEAL | LibC.F_SEAL_SHRINK | LibC.F_SEAL_GROW
+                    | LibC.F_SEAL_WRITE);
+            return fd;
+        } catch (LastErrorException e) {
+            if (fd >= 0) {
+                c.close(fd);
+            }
+            throw new CordonException("cannot load the launcher into a memfd: " + c.strerror(e.getErrorCode()));
         }
     }
 }

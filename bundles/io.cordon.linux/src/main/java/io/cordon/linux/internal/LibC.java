@@ -23,6 +23,16 @@ interface LibC extends Library {
     int SIGKILL = 9;
     int SIGSTOP = 19;
 
+    int MFD_CLOEXEC = 1;
+    int MFD_ALLOW_SEALING = 2;
+    int F_ADD_SEALS = 1033;
+    int F_SEAL_SEAL = 1;
+    int F_SEAL_SHRINK = 2;
+    int F_SEAL_GROW = 4;
+    int F_SEAL_WRITE = 8;
+
+    int memfd_create(String name, int flags) throws LastErrorException;
+
     int pipe2(int[] fds, int flags) throws LastErrorException;
 
     int fcntl(int fd, int cmd, int arg) throws LastErrorException;

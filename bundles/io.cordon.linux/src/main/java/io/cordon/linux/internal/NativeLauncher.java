@@ -11,6 +11,7 @@ import io.cordon.linux.Launcher;
 import io.cordon.linux.PlanCodec;
 import java.nio.file.Path;
 import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Component;
 
 /**
@@ -24,20 +25,24 @@ public class NativeLauncher implements Launcher {
     static final int REPORT_FD = 4;
     private static final int HIGH_FD = 10;
 
-    private final Path executable;
+    private final int launcherFd;
+    private final String executable;
 
     @Activate
     public NativeLauncher() {
-        this(Path.of(System.getProperty("cordon.root", "/run/cordon"), "bin"));
+        this.launcherFd = LauncherBinary.load(HIGH_FD);
+        this.executable = "/proc/self/fd/" + launcherFd;
     }
 
-    public NativeLauncher(Path binDir) {
-        this.executable = LauncherBinary.install(binDir);
+    @Deactivate
+    void deactivate() {
+        // Containers already launched keep running: their launcher's image does not need the fd.
+        closeQuietly(launcherFd);
     }
 
     @Override
     public String executable() {
-        return executable.toString();
+        return executable;
     }
 
     @Override
@@ -71,7 +76,7 @@ public class NativeLauncher implements Launcher {
                 redirect(actions, 2, stdio.err(), LibC.O_WRONLY | LibC.O_CREAT | LibC.O_TRUNC);
                 IntByReference pidRef = new IntByReference();
                 // An empty environment: nothing of the JVM's environment reaches the launcher.
-                int rc = c.posix_spawn(pidRef, executable.toString(), actions, null,
+                int rc = c.posix_spawn(pidRef, executable, actions, null,
                         new String[] {"cordon-launcher"}, new String[0]);
                 if (rc != 0) {
                     throw new CordonException("cannot start the launcher " + executable + ": " + c.strerror(rc));

@@ -25,7 +25,8 @@ record HostState(Set<String> stateDirectories, int mountinfoLines, Map<Long, Str
     /** The orchestrator's state root, computed the way Orchestrator does (property cordon.root). */
     static final Path CORDON_ROOT = Path.of(System.getProperty("cordon.root", "/run/cordon"));
     static final Path STATE_ROOT = CORDON_ROOT.resolve("containers");
-    static final Path LAUNCHER_BIN = CORDON_ROOT.resolve("bin");
+    /** How the kernel names the launcher's executable: io.cordon.linux runs it from a memfd of this name. */
+    static final String LAUNCHER_EXE = "/memfd:cordon-launcher";
     private static final long SELF = ProcessHandle.current().pid();
 
     static HostState now() {
@@ -53,7 +54,7 @@ record HostState(Set<String> stateDirectories, int mountinfoLines, Map<Long, Str
                 newChildren.isEmpty());
         Map<Long, String> newLaunchers = new TreeMap<>(after.launcherProcesses);
         newLaunchers.keySet().removeAll(launcherProcesses.keySet());
-        assertTrue("processes still running an executable under " + LAUNCHER_BIN + ": " + newLaunchers
+        assertTrue("processes still running the launcher (" + LAUNCHER_EXE + "): " + newLaunchers
                 + " (or another cordon ran containers on this host meanwhile)", newLaunchers.isEmpty());
     }
 
@@ -70,7 +71,7 @@ record HostState(Set<String> stateDirectories, int mountinfoLines, Map<Long, Str
         return names;
     }
 
-    /** Children of this JVM ({@code children}) or processes whose executable is under /run/cordon/bin. */
+    /** Children of this JVM ({@code children}) or processes running the launcher. */
     private static Map<Long, String> processes(boolean children) throws IOException {
         Map<Long, String> found = new TreeMap<>();
         try (DirectoryStream<Path> procs = Files.newDirectoryStream(Path.of("/proc"), "[0-9]*")) {
@@ -93,7 +94,7 @@ record HostState(Set<String> stateDirectories, int mountinfoLines, Map<Long, Str
                         } catch (IOException unreadable) {
                             continue; // kernel thread or gone
                         }
-                        if (exe.startsWith(LAUNCHER_BIN)) {
+                        if (exe.toString().startsWith(LAUNCHER_EXE)) {
                             found.put(pid, state + " " + exe + " (parent " + ppid + ")");
                         }
                     }

@@ -39,4 +39,34 @@ public interface LaunchContext {
     default ContainerInfo runningContainer(String idOrPrefix) {
         throw new CordonException("this runtime cannot look up other containers (" + idOrPrefix + ")");
     }
+
+    /**
+     * A plain context for running a stage outside the orchestrator (unit tests, tools): the given spec, state
+     * directory and dry-run flag, and no other containers to look up.
+     */
+    static LaunchContext of(ContainerSpec spec, Path stateDirectory, boolean dryRun) {
+        java.util.Objects.requireNonNull(spec, "spec");
+        java.util.Objects.requireNonNull(stateDirectory, "stateDirectory");
+        return new LaunchContext() {
+            @Override
+            public String containerId() {
+                return spec.id();
+            }
+
+            @Override
+            public ContainerSpec spec() {
+                return spec;
+            }
+
+            @Override
+            public Path stateDirectory() {
+                return stateDirectory;
+            }
+
+            @Override
+            public boolean dryRun() {
+                return dryRun;
+            }
+        };
+    }
 }

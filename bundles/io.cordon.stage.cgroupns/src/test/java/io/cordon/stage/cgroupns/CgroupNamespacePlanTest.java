@@ -35,23 +35,7 @@ class CgroupNamespacePlanTest {
 
     static ChildPlan plan(CgroupNamespaceStage stage, boolean mountNamespace) throws Exception {
         ContainerSpec spec = ContainerSpec.builder().command("true").build();
-        LaunchContext ctx = new LaunchContext() {
-            public String containerId() {
-                return spec.id();
-            }
-
-            public ContainerSpec spec() {
-                return spec;
-            }
-
-            public Path stateDirectory() {
-                return Path.of("/nonexistent");
-            }
-
-            public boolean dryRun() {
-                return true;
-            }
-        };
+        LaunchContext ctx = LaunchContext.of(spec, Path.of("/nonexistent"), true);
         ChildPlan.Builder b = ChildPlan.builder();
         if (mountNamespace) {
             b.forStage("mountns").unshare(Namespace.MOUNT);

@@ -23,27 +23,7 @@ final class Fixtures {
     }
 
     static LaunchContext context(ContainerSpec spec, boolean dryRun) {
-        return new LaunchContext() {
-            @Override
-            public String containerId() {
-                return spec.id();
-            }
-
-            @Override
-            public ContainerSpec spec() {
-                return spec;
-            }
-
-            @Override
-            public Path stateDirectory() {
-                return Path.of("/nonexistent/state", spec.id());
-            }
-
-            @Override
-            public boolean dryRun() {
-                return dryRun;
-            }
-        };
+        return LaunchContext.of(spec, Path.of("/nonexistent/state", spec.id()), dryRun);
     }
 
     /** Two CPUs; /dev/fuse (c 10:229, 0666), /dev/vda (b 254:0, 0660 root:disk), /dev/null. */

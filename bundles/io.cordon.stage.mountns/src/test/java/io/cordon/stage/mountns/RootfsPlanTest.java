@@ -26,23 +26,7 @@ class RootfsPlanTest {
     Path state;
 
     ChildPlan plan(ContainerSpec spec) throws Exception {
-        LaunchContext ctx = new LaunchContext() {
-            public String containerId() {
-                return spec.id();
-            }
-
-            public ContainerSpec spec() {
-                return spec;
-            }
-
-            public Path stateDirectory() {
-                return state;
-            }
-
-            public boolean dryRun() {
-                return true;
-            }
-        };
+        LaunchContext ctx = LaunchContext.of(spec, state, true);
         StageRun run = new MountNamespaceStage().open(ctx);
         ChildPlan.Builder b = ChildPlan.builder();
         run.contribute(b.forStage("mountns"));

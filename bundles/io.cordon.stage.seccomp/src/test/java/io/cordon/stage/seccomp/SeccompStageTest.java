@@ -25,27 +25,7 @@ class SeccompStageTest {
     private final SeccompStage stage = new SeccompStage();
 
     private static LaunchContext launch(ContainerSpec spec) {
-        return new LaunchContext() {
-            @Override
-            public String containerId() {
-                return spec.id();
-            }
-
-            @Override
-            public ContainerSpec spec() {
-                return spec;
-            }
-
-            @Override
-            public Path stateDirectory() {
-                return Path.of("/nonexistent");
-            }
-
-            @Override
-            public boolean dryRun() {
-                return true;
-            }
-        };
+        return LaunchContext.of(spec, Path.of("/nonexistent"), true);
     }
 
     private List<PlanEntry> plan(ContainerSpec spec) throws Exception {

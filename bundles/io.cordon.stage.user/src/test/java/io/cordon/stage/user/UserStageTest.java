@@ -92,22 +92,6 @@ class UserStageTest {
     }
 
     static LaunchContext context(ContainerSpec spec) {
-        return new LaunchContext() {
-            public String containerId() {
-                return spec.id();
-            }
-
-            public ContainerSpec spec() {
-                return spec;
-            }
-
-            public Path stateDirectory() {
-                return Path.of("/nonexistent");
-            }
-
-            public boolean dryRun() {
-                return true;
-            }
-        };
+        return LaunchContext.of(spec, Path.of("/nonexistent"), true);
     }
 }

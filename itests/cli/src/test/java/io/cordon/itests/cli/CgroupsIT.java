@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.fail;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -450,69 +449,28 @@ class CgroupsIT {
 
     @Test
     void statsShowMemoryCpuAndPidsOfARunningContainer() throws Exception {
-        Process shell = Cordon.builder("shell").redirectErrorStream(true).start();
-        StringBuffer seen = new StringBuffer();
-        Thread reader = new Thread(() -> {
-            try (var in = shell.getInputStream()) {
-                byte[] b = new byte[4096];
-                for (int n; (n = in.read(b)) > 0;) {
-                    seen.append(new String(b, 0, n, StandardCharsets.UTF_8));
-                }
-            } catch (IOException e) {
-                // shell gone
-            }
-        });
-        reader.start();
-        OutputStream in = shell.getOutputStream();
-        String id = null;
-        try {
-            say(in, "cordon:run --memory 64m --pids-limit 20 --cpus 0.5 -- sleep 60 &");
-            for (int i = 0; i < 100 && id == null; i++) {
-                Thread.sleep(200);
-                say(in, "cordon:ps");
-                Thread.sleep(200);
-                var m = java.util.regex.Pattern.compile("\n([0-9a-f]{12}) +\\d+ .*sleep 60").matcher(seen);
-                id = m.find() ? m.group(1) : null;
-            }
-            assertTrue(id != null, "the container never showed in cordon:ps:\n" + seen);
-            // cordon:ps lists it from clone on; once it runs sleep, its one process is in the cgroup.
-            String stats = "";
-            for (int i = 0; i < 50 && !stats.matches("(?s).*pids\\.current +1\\b.*"); i++) {
-                int from = seen.length();
-                say(in, "cordon:stats " + id);
-                for (int j = 0; j < 100 && !seen.substring(from).contains("pids.limit"); j++) {
-                    Thread.sleep(50);
-                }
-                stats = seen.substring(from);
-            }
-            assertTrue(stats.matches("(?s).*cgroups +memory\\.limit +64 MiB.*"), stats);
-            assertTrue(stats.matches("(?s).*cgroups +memory\\.usage +[0-9.]+ (B|KiB|MiB).*"), stats);
-            assertTrue(stats.matches("(?s).*cgroups +cpu\\.time +[0-9.]+ s.*"), stats);
-            assertTrue(stats.matches("(?s).*cgroups +cpu\\.limit +0\\.50 CPUs.*"), stats);
-            assertTrue(stats.matches("(?s).*cgroups +pids\\.current +1\\b.*"), stats);
-            assertTrue(stats.matches("(?s).*cgroups +pids\\.limit +20.*"), stats);
-        } finally {
-            // Leave only once cordon:run returned, i.e. after the stages released the container: a shell
-            // that exits under a running container leaves its cgroups and state behind.
+        try (LiveShell shell = new LiveShell(java.util.Map.of())) {
+            String started = shell.say("cordon:run -d --memory 64m --pids-limit 20 --cpus 0.5 -- sleep 60");
+            var m = java.util.regex.Pattern.compile("\\b([0-9a-f]{12})[0-9a-f]{52}\\b").matcher(started);
+            assertTrue(m.find(), "cordon:run -d printed no container id:\n" + started);
+            String id = m.group(1);
             try {
-                int from = seen.length();
-                say(in, "cordon:kill " + (id == null ? "none" : id));
-                for (int i = 0; i < 300 && id != null && !seen.substring(from).contains("done"); i++) {
+                // cordon:ps lists it from clone on; once it runs sleep, its one process is in the cgroup.
+                String stats = "";
+                for (int i = 0; i < 50 && !stats.matches("(?s).*pids\\.current +1\\b.*"); i++) {
+                    stats = shell.say("cordon:stats " + id);
                     Thread.sleep(100);
                 }
-                say(in, "exit");
-            } catch (IOException shellGone) {
-                // nothing more to tell it
+                assertTrue(stats.matches("(?s).*cgroups +memory\\.limit +64 MiB.*"), stats);
+                assertTrue(stats.matches("(?s).*cgroups +memory\\.usage +[0-9.]+ (B|KiB|MiB).*"), stats);
+                assertTrue(stats.matches("(?s).*cgroups +cpu\\.time +[0-9.]+ s.*"), stats);
+                assertTrue(stats.matches("(?s).*cgroups +cpu\\.limit +0\\.50 CPUs.*"), stats);
+                assertTrue(stats.matches("(?s).*cgroups +pids\\.current +1\\b.*"), stats);
+                assertTrue(stats.matches("(?s).*cgroups +pids\\.limit +20.*"), stats);
+            } finally {
+                // The runtime releases a container's cgroups when it ends; stopping the shell also does.
+                shell.say("cordon:kill " + id);
             }
-            if (!shell.waitFor(60, TimeUnit.SECONDS)) {
-                shell.destroyForcibly();
-            }
-            reader.join(10_000);
         }
-    }
-
-    private static void say(OutputStream in, String line) throws IOException {
-        in.write((line + "\n").getBytes(StandardCharsets.UTF_8));
-        in.flush();
     }
 }

@@ -44,7 +44,7 @@ final class LiveShell implements AutoCloseable {
 
     /** Type a line and return what it printed: up to a marker echoed after it (at most 60 s). */
     String say(String line) throws IOException, InterruptedException {
-        String marker = "--end-of-" + (++said) + "--";
+        String marker = "end-of-step-" + (++said);
         String out = say(line + "\necho " + marker, marker);
         return out.substring(0, out.indexOf(marker));
     }

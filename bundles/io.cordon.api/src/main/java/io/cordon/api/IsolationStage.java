@@ -31,5 +31,5 @@ public interface IsolationStage {
     Availability probe();
 
     /** Start this stage's part of one launch. Must not create host state; that is prepare's job. */
-    StageRun open(LaunchContext context);
+    StageRun open(StageContext context);
 }

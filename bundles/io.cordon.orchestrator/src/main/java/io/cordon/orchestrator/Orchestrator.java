@@ -15,8 +15,8 @@ import io.cordon.api.plan.ChildPlan;
 import io.cordon.api.plan.Op;
 import io.cordon.api.plan.PlanEntry;
 import io.cordon.api.plan.Phase;
-import io.cordon.linux.LaunchedChild;
-import io.cordon.linux.Launcher;
+import io.cordon.linux.LauncherProcess;
+import io.cordon.linux.LauncherSpawner;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -51,18 +51,18 @@ public class Orchestrator implements ContainerRuntime {
     /** Launches between their start and their last release; guarded by itself. */
     private final int[] inFlight = {0};
     private boolean stopping;
-    private final Launcher launcher;
+    private final LauncherSpawner launcher;
     private final StateStore state;
 
-    private record Running(ContainerInfo info, LaunchedChild child, Pipeline pipeline) {
+    private record Running(ContainerInfo info, LauncherProcess child, Pipeline pipeline) {
     }
 
     @org.osgi.service.component.annotations.Activate
-    public Orchestrator(@Reference Launcher launcher) {
+    public Orchestrator(@Reference LauncherSpawner launcher) {
         this(launcher, Path.of(System.getProperty("cordon.root", "/run/cordon")));
     }
 
-    public Orchestrator(Launcher launcher, Path stateRoot) {
+    public Orchestrator(LauncherSpawner launcher, Path stateRoot) {
         this.launcher = launcher;
         this.state = new StateStore(stateRoot);
     }
@@ -170,7 +170,7 @@ public class Orchestrator implements ContainerRuntime {
 
     @Override
     public ChildPlan explain(ContainerSpec spec) {
-        Launch launch = new Launch(spec.id(), spec, state.directoryOf(spec.id()), true, this::runningContainer);
+        RuntimeStageContext launch = new RuntimeStageContext(spec.id(), spec, state.directoryOf(spec.id()), true, this::runningContainer);
         Pipeline p = new Pipeline(launch, StageSelection.select(stages, spec));
         try {
             p.open();
@@ -225,7 +225,7 @@ public class Orchestrator implements ContainerRuntime {
     }
 
     private RunResult launch(ContainerSpec spec, Stdio stdio) {
-        Launch launch = new Launch(spec.id(), spec, state.directoryOf(spec.id()), false, this::runningContainer);
+        RuntimeStageContext launch = new RuntimeStageContext(spec.id(), spec, state.directoryOf(spec.id()), false, this::runningContainer);
         Pipeline p;
         try {
             p = new Pipeline(launch, StageSelection.select(stages, spec));
@@ -236,7 +236,7 @@ public class Orchestrator implements ContainerRuntime {
             LOG.log(Level.WARNING, "launch " + spec.id() + " failed before prepare", e);
             return new RunResult(spec.id(), 125, 0, "internal error: " + e);
         }
-        LaunchedChild child = null;
+        LauncherProcess child = null;
         boolean stateCreated = false;
         try {
             state.create(spec.id());
@@ -251,18 +251,18 @@ public class Orchestrator implements ContainerRuntime {
                     info.created().toString(), spec.command(), p.stageNames()));
             p.attach(child);
             child.go();
-            LaunchedChild.ExecOutcome exec = child.awaitExec();
+            LauncherProcess.ExecOutcome exec = child.awaitExec();
             if (!exec.ok()) {
-                LaunchedChild.ExitStatus exit = child.awaitExit();
+                LauncherProcess.ExitStatus exit = child.awaitExit();
                 RunResult failed = failedExec(spec, plan, exec, exit);
                 // A refused exec can be a stage's doing (an LSM domain transition the policy forbids, a
                 // seccomp profile without execve), so the stages get to explain it as they do an exit.
                 return new RunResult(failed.containerId(), failed.exitCode(), failed.signal(), failed.error(),
-                        p.explainExit(new LaunchedChild.ExitStatus(failed.exitCode(), 0)));
+                        p.explainExit(new LauncherProcess.ExitStatus(failed.exitCode(), 0)));
             }
             state.write(new StateStore.State("1.0.2", spec.id(), "running", child.pid(), "",
                     info.created().toString(), spec.command(), p.stageNames()));
-            LaunchedChild.ExitStatus exit = child.awaitExit();
+            LauncherProcess.ExitStatus exit = child.awaitExit();
             return new RunResult(spec.id(), exit.code(), exit.signal(), null, p.explainExit(exit));
         } catch (CordonException e) {
             return new RunResult(spec.id(), e.exitCode(), 0, e.getMessage());
@@ -286,8 +286,8 @@ public class Orchestrator implements ContainerRuntime {
     }
 
     /** Docker's convention: 127 command not found, 126 not executable, 125 anything else before exec. */
-    private static RunResult failedExec(ContainerSpec spec, ChildPlan plan, LaunchedChild.ExecOutcome exec,
-            LaunchedChild.ExitStatus exit) {
+    private static RunResult failedExec(ContainerSpec spec, ChildPlan plan, LauncherProcess.ExecOutcome exec,
+            LauncherProcess.ExitStatus exit) {
         int idx = exec.opIndex();
         if (idx >= 0 && idx < plan.entries().size()) {
             PlanEntry e = plan.entries().get(idx);
@@ -307,12 +307,12 @@ public class Orchestrator implements ContainerRuntime {
 
     /** One launch's stage runs, in pipeline order. */
     private static final class Pipeline {
-        private final Launch launch;
+        private final RuntimeStageContext launch;
         private final List<RegisteredStage> chosen;
         private final List<StageRun> runs = new ArrayList<>();
         private final List<StageRun> prepared = new ArrayList<>();
 
-        Pipeline(Launch launch, List<RegisteredStage> chosen) {
+        Pipeline(RuntimeStageContext launch, List<RegisteredStage> chosen) {
             this.launch = launch;
             this.chosen = chosen;
         }
@@ -395,7 +395,7 @@ public class Orchestrator implements ContainerRuntime {
         }
 
         /** Each stage's explanation of the exit, last stage first (the innermost cause). */
-        List<String> explainExit(LaunchedChild.ExitStatus exit) {
+        List<String> explainExit(LauncherProcess.ExitStatus exit) {
             List<String> notes = new ArrayList<>();
             for (int i = runs.size() - 1; i >= 0; i--) {
                 try {

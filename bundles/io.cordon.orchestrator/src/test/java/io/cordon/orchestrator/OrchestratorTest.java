@@ -11,7 +11,7 @@ import io.cordon.api.ChildProcess;
 import io.cordon.api.ContainerSpec;
 import io.cordon.api.CordonException;
 import io.cordon.api.IsolationStage;
-import io.cordon.api.LaunchContext;
+import io.cordon.api.StageContext;
 import io.cordon.api.RunResult;
 import io.cordon.api.StageRun;
 import io.cordon.api.Stdio;
@@ -20,8 +20,8 @@ import io.cordon.api.plan.Namespace;
 import io.cordon.api.plan.Op;
 import io.cordon.api.plan.Phase;
 import io.cordon.api.plan.PlanBuilder;
-import io.cordon.linux.LaunchedChild;
-import io.cordon.linux.Launcher;
+import io.cordon.linux.LauncherProcess;
+import io.cordon.linux.LauncherSpawner;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -47,12 +47,12 @@ class OrchestratorTest {
     int execErrno;
 
     /** Records the plan and pretends the child ran and exited 0. */
-    final Launcher recordingLauncher = new Launcher() {
+    final LauncherSpawner recordingLauncher = new LauncherSpawner() {
         @Override
-        public LaunchedChild spawn(ChildPlan plan, Stdio stdio) {
+        public LauncherProcess spawn(ChildPlan plan, Stdio stdio) {
             launched.set(plan);
             events.add("spawn");
-            return new LaunchedChild() {
+            return new LauncherProcess() {
                 public int pid() {
                     return 4242;
                 }
@@ -125,7 +125,7 @@ class OrchestratorTest {
             return availability;
         }
 
-        public StageRun open(LaunchContext context) {
+        public StageRun open(StageContext context) {
             return new StageRun() {
                 public void prepare() {
                     events.add("prepare " + name);

@@ -3,7 +3,7 @@ package io.cordon.stage.apparmor;
 import io.cordon.api.Availability;
 import io.cordon.api.CordonException;
 import io.cordon.api.IsolationStage;
-import io.cordon.api.LaunchContext;
+import io.cordon.api.StageContext;
 import io.cordon.api.StageRun;
 import io.cordon.api.plan.Op;
 import io.cordon.api.plan.Phase;
@@ -95,7 +95,7 @@ public class AppArmorStage implements IsolationStage {
     }
 
     @Override
-    public StageRun open(LaunchContext context) {
+    public StageRun open(StageContext context) {
         return new Run(ProfileChoice.of(context.spec(), DEFAULT_PROFILE), context.dryRun());
     }
 

@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cordon.api.ContainerSpec;
 import io.cordon.api.CordonException;
-import io.cordon.api.LaunchContext;
+import io.cordon.api.StageContext;
 import io.cordon.api.StageRun;
 import io.cordon.api.plan.ChildPlan;
 import io.cordon.api.plan.Op;
@@ -28,7 +28,7 @@ class AppArmorStageTest {
     @TempDir
     Path temp;
 
-    record Context(ContainerSpec spec, boolean dryRun, Path stateDirectory) implements LaunchContext {
+    record Context(ContainerSpec spec, boolean dryRun, Path stateDirectory) implements StageContext {
         @Override
         public String containerId() {
             return spec.id();

@@ -3,7 +3,7 @@ package io.cordon.stage.caps;
 import io.cordon.api.Availability;
 import io.cordon.api.CordonException;
 import io.cordon.api.IsolationStage;
-import io.cordon.api.LaunchContext;
+import io.cordon.api.StageContext;
 import io.cordon.api.StageRun;
 import io.cordon.api.plan.Op;
 import io.cordon.api.plan.Phase;
@@ -53,7 +53,7 @@ public class CapabilitiesStage implements IsolationStage {
     }
 
     @Override
-    public StageRun open(LaunchContext context) {
+    public StageRun open(StageContext context) {
         Op.CapSet caps = CapabilityPolicy.plan(context.spec(), KernelProbe.capLastCap(),
                 KernelProbe.permittedCapabilities());
         return plan -> plan.add(Phase.CAPABILITIES, caps);

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cordon.api.ContainerSpec;
 import io.cordon.api.CordonException;
-import io.cordon.api.LaunchContext;
+import io.cordon.api.StageContext;
 import io.cordon.api.plan.ChildPlan;
 import io.cordon.api.plan.Op;
 import io.cordon.api.plan.Phase;
@@ -45,7 +45,7 @@ class CapabilitiesStageTest {
         assertTrue(e.getMessage().startsWith("--cap-add CAP_FLY: unknown capability"), e.getMessage());
     }
 
-    static LaunchContext context(ContainerSpec spec) {
-        return LaunchContext.of(spec, Path.of("/nonexistent"), true);
+    static StageContext context(ContainerSpec spec) {
+        return StageContext.of(spec, Path.of("/nonexistent"), true);
     }
 }

@@ -8,7 +8,7 @@ import static io.cordon.api.plan.MountFlags.REMOUNT;
 
 import io.cordon.api.Availability;
 import io.cordon.api.IsolationStage;
-import io.cordon.api.LaunchContext;
+import io.cordon.api.StageContext;
 import io.cordon.api.StageRun;
 import io.cordon.api.plan.Namespace;
 import io.cordon.api.plan.Op;
@@ -77,7 +77,7 @@ public class CgroupNamespaceStage implements IsolationStage {
     }
 
     @Override
-    public StageRun open(LaunchContext context) {
+    public StageRun open(StageContext context) {
         return this::contribute;
     }
 

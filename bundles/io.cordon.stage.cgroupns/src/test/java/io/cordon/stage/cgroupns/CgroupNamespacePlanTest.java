@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cordon.api.ContainerSpec;
-import io.cordon.api.LaunchContext;
+import io.cordon.api.StageContext;
 import io.cordon.api.plan.ChildPlan;
 import io.cordon.api.plan.MountFlags;
 import io.cordon.api.plan.Namespace;
@@ -35,7 +35,7 @@ class CgroupNamespacePlanTest {
 
     static ChildPlan plan(CgroupNamespaceStage stage, boolean mountNamespace) throws Exception {
         ContainerSpec spec = ContainerSpec.builder().command("true").build();
-        LaunchContext ctx = LaunchContext.of(spec, Path.of("/nonexistent"), true);
+        StageContext ctx = StageContext.of(spec, Path.of("/nonexistent"), true);
         ChildPlan.Builder b = ChildPlan.builder();
         if (mountNamespace) {
             b.forStage("mountns").unshare(Namespace.MOUNT);

@@ -2,7 +2,7 @@ package io.cordon.stage.cgroups;
 
 import io.cordon.api.Availability;
 import io.cordon.api.IsolationStage;
-import io.cordon.api.LaunchContext;
+import io.cordon.api.StageContext;
 import io.cordon.api.StageRun;
 import io.cordon.api.plan.Phase;
 import io.cordon.linux.CgroupDevices;
@@ -71,7 +71,7 @@ public class CgroupsStage implements IsolationStage {
 
     /** Parses and checks every setting (one-line errors, nothing created yet) and places the cgroups. */
     @Override
-    public StageRun open(LaunchContext context) {
+    public StageRun open(StageContext context) {
         Limits limits = Limits.parse(context.spec(), host);
         CgroupLayout l = layout.get();
         Placement placement = Placement.of(l, l.unifiedControllers(), limits, context.containerId(),

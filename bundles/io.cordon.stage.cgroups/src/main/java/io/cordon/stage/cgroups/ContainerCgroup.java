@@ -2,7 +2,7 @@ package io.cordon.stage.cgroups;
 
 import io.cordon.api.ChildProcess;
 import io.cordon.api.CordonException;
-import io.cordon.api.LaunchContext;
+import io.cordon.api.StageContext;
 import io.cordon.api.StageRun;
 import io.cordon.api.plan.Namespace;
 import io.cordon.api.plan.Op;
@@ -39,7 +39,7 @@ final class ContainerCgroup implements StageRun {
     /** v1 files show "no limit" as the largest page-aligned long. */
     private static final long V1_UNLIMITED = 1L << 62;
 
-    private final LaunchContext context;
+    private final StageContext context;
     private final Limits limits;
     private final Placement placement;
     private final List<CgroupWrites.Write> writes;
@@ -48,7 +48,7 @@ final class ContainerCgroup implements StageRun {
     /** Directories this run made, in creation order; guarded by this. */
     private final List<Placement.Dir> created = new ArrayList<>();
 
-    ContainerCgroup(LaunchContext context, Limits limits, Placement placement, CgroupFs fs,
+    ContainerCgroup(StageContext context, Limits limits, Placement placement, CgroupFs fs,
             DeviceProgramAttacher devicePrograms) {
         this.context = context;
         this.limits = limits;

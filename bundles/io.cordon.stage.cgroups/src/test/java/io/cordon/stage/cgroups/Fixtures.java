@@ -1,7 +1,7 @@
 package io.cordon.stage.cgroups;
 
 import io.cordon.api.ContainerSpec;
-import io.cordon.api.LaunchContext;
+import io.cordon.api.StageContext;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.BitSet;
@@ -22,8 +22,8 @@ final class Fixtures {
         return b.build();
     }
 
-    static LaunchContext context(ContainerSpec spec, boolean dryRun) {
-        return LaunchContext.of(spec, Path.of("/nonexistent/state", spec.id()), dryRun);
+    static StageContext context(ContainerSpec spec, boolean dryRun) {
+        return StageContext.of(spec, Path.of("/nonexistent/state", spec.id()), dryRun);
     }
 
     /** Two CPUs; /dev/fuse (c 10:229, 0666), /dev/vda (b 254:0, 0660 root:disk), /dev/null. */

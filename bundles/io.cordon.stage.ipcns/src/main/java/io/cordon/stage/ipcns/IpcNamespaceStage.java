@@ -2,7 +2,7 @@ package io.cordon.stage.ipcns;
 
 import io.cordon.api.Availability;
 import io.cordon.api.IsolationStage;
-import io.cordon.api.LaunchContext;
+import io.cordon.api.StageContext;
 import io.cordon.api.StageRun;
 import io.cordon.api.plan.Namespace;
 import io.cordon.api.plan.Phase;
@@ -39,7 +39,7 @@ public class IpcNamespaceStage implements IsolationStage {
     }
 
     @Override
-    public StageRun open(LaunchContext context) {
+    public StageRun open(StageContext context) {
         return plan -> plan.unshare(Namespace.IPC);
     }
 }

@@ -4,7 +4,7 @@ import io.cordon.api.Availability;
 import io.cordon.api.ContainerSpec;
 import io.cordon.api.CordonException;
 import io.cordon.api.IsolationStage;
-import io.cordon.api.LaunchContext;
+import io.cordon.api.StageContext;
 import io.cordon.api.StageRun;
 import io.cordon.api.plan.Namespace;
 import io.cordon.api.plan.Phase;
@@ -51,7 +51,7 @@ public class MountNamespaceStage implements IsolationStage {
     }
 
     @Override
-    public StageRun open(LaunchContext context) {
+    public StageRun open(StageContext context) {
         ContainerSpec spec = context.spec();
         spec.rootfs().ifPresent(MountNamespaceStage::checkRootfs);
         for (ContainerSpec.Volume v : spec.volumes()) {

@@ -12,7 +12,7 @@ import static io.cordon.api.plan.MountFlags.STRICTATIME;
 
 import io.cordon.api.ContainerSpec;
 import io.cordon.api.CordonException;
-import io.cordon.api.LaunchContext;
+import io.cordon.api.StageContext;
 import io.cordon.api.StageRun;
 import io.cordon.api.plan.Namespace;
 import io.cordon.api.plan.Op;
@@ -52,12 +52,12 @@ final class RootfsBuilder implements StageRun {
             new Device("full", 1, 7), new Device("random", 1, 8), new Device("urandom", 1, 9),
             new Device("tty", 5, 0));
 
-    private final LaunchContext context;
+    private final StageContext context;
     private final ContainerSpec spec;
     private final Path root;
     private final boolean defaultRoot;
 
-    RootfsBuilder(LaunchContext context) {
+    RootfsBuilder(StageContext context) {
         this.context = context;
         this.spec = context.spec();
         this.defaultRoot = spec.rootfs().isEmpty();

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cordon.api.ContainerSpec;
 import io.cordon.api.CordonException;
-import io.cordon.api.LaunchContext;
+import io.cordon.api.StageContext;
 import io.cordon.api.StageRun;
 import io.cordon.api.plan.ChildPlan;
 import io.cordon.api.plan.MountFlags;
@@ -26,7 +26,7 @@ class RootfsPlanTest {
     Path state;
 
     ChildPlan plan(ContainerSpec spec) throws Exception {
-        LaunchContext ctx = LaunchContext.of(spec, state, true);
+        StageContext ctx = StageContext.of(spec, state, true);
         StageRun run = new MountNamespaceStage().open(ctx);
         ChildPlan.Builder b = ChildPlan.builder();
         run.contribute(b.forStage("mountns"));

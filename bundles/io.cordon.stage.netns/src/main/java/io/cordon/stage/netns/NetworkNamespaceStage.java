@@ -2,7 +2,7 @@ package io.cordon.stage.netns;
 
 import io.cordon.api.Availability;
 import io.cordon.api.IsolationStage;
-import io.cordon.api.LaunchContext;
+import io.cordon.api.StageContext;
 import io.cordon.api.StageRun;
 import io.cordon.api.plan.Namespace;
 import io.cordon.api.plan.Phase;
@@ -53,7 +53,7 @@ public class NetworkNamespaceStage implements IsolationStage {
     }
 
     @Override
-    public StageRun open(LaunchContext context) {
+    public StageRun open(StageContext context) {
         return NetworkRun.open(context, confDir(), pluginPath(), CniRunner.processExec(PLUGIN_TIMEOUT));
     }
 

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.cordon.api.ChildProcess;
 import io.cordon.api.ContainerInfo;
 import io.cordon.api.CordonException;
-import io.cordon.api.LaunchContext;
+import io.cordon.api.StageContext;
 import io.cordon.api.StageRun;
 import io.cordon.api.plan.Namespace;
 import io.cordon.api.plan.Op;
@@ -26,7 +26,7 @@ final class NetworkRun implements StageRun {
     static final String RESULT_FILE = "cni-result.json";
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final LaunchContext context;
+    private final StageContext context;
     private final NetworkMode mode;
     private final List<PortMapping> ports;
     private final CniRunner cni;
@@ -38,7 +38,7 @@ final class NetworkRun implements StageRun {
     private JsonNode lastResult;
     private CniResult result;
 
-    private NetworkRun(LaunchContext context, NetworkMode mode, List<PortMapping> ports, CniRunner cni,
+    private NetworkRun(StageContext context, NetworkMode mode, List<PortMapping> ports, CniRunner cni,
             String joinPath) {
         this.context = context;
         this.mode = mode;
@@ -49,7 +49,7 @@ final class NetworkRun implements StageRun {
     }
 
     /** Parse and check everything the flags name (network config, plugins, namespace file); creates nothing. */
-    static NetworkRun open(LaunchContext context, Path confDir, List<Path> pluginPath, CniRunner.PluginExec exec) {
+    static NetworkRun open(StageContext context, Path confDir, List<Path> pluginPath, CniRunner.PluginExec exec) {
         String value = context.spec().setting(NetworkNamespaceStage.REQ_NETWORK).orElse("none");
         String flag = "--network " + value;
         NetworkMode mode = NetworkMode.parse(value);

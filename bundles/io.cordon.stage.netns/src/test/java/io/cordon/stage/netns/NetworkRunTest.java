@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.cordon.api.ContainerInfo;
 import io.cordon.api.ContainerSpec;
 import io.cordon.api.CordonException;
-import io.cordon.api.LaunchContext;
+import io.cordon.api.StageContext;
 import io.cordon.api.plan.ChildPlan;
 import io.cordon.api.plan.Namespace;
 import io.cordon.api.plan.Op;
@@ -39,7 +39,7 @@ class NetworkRunTest {
         }
     }
 
-    record Ctx(ContainerSpec spec, Path stateDirectory, boolean dryRun) implements LaunchContext {
+    record Ctx(ContainerSpec spec, Path stateDirectory, boolean dryRun) implements StageContext {
         public String containerId() {
             return spec.id();
         }
@@ -53,7 +53,7 @@ class NetworkRunTest {
         }
     }
 
-    LaunchContext ctx(String... flags) {
+    StageContext ctx(String... flags) {
         ContainerSpec.Builder b = ContainerSpec.builder().command("true");
         for (int i = 0; i < flags.length; i += 2) {
             b.setting(flags[i], flags[i + 1]);
@@ -62,7 +62,7 @@ class NetworkRunTest {
         return new Ctx(spec, tmp.resolve("state").resolve(spec.id()), true);
     }
 
-    NetworkRun open(LaunchContext c) {
+    NetworkRun open(StageContext c) {
         return NetworkRun.open(c, confDir, List.of(pluginDir), (bin, env, in) -> {
             throw new AssertionError("no plugin runs in a dry run");
         });
@@ -107,7 +107,7 @@ class NetworkRunTest {
 
     @Test
     void bridgeJoinsThePinnedNamespaceAndWritesEtcOnlyInAPrivateDefaultRoot() throws Exception {
-        LaunchContext c = ctx("network", "bridge");
+        StageContext c = ctx("network", "bridge");
         ChildPlan p = plan(open(c), true);
         assertEquals(c.stateDirectory().resolve("netns").toString(), p.joins().get(0).path());
         List<String> writes = p.entries().stream().filter(e -> e.stage().equals("netns"))

@@ -4,7 +4,7 @@ import io.cordon.api.Availability;
 import io.cordon.api.ContainerSpec;
 import io.cordon.api.CordonException;
 import io.cordon.api.IsolationStage;
-import io.cordon.api.LaunchContext;
+import io.cordon.api.StageContext;
 import io.cordon.api.StageRun;
 import io.cordon.api.plan.Op;
 import io.cordon.api.plan.Phase;
@@ -52,7 +52,7 @@ public class NoNewPrivilegesStage implements IsolationStage {
     }
 
     @Override
-    public StageRun open(LaunchContext context) {
+    public StageRun open(StageContext context) {
         boolean on = requested(context.spec());
         return plan -> {
             if (on) {

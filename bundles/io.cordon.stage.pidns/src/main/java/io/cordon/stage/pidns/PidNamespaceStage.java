@@ -2,7 +2,7 @@ package io.cordon.stage.pidns;
 
 import io.cordon.api.Availability;
 import io.cordon.api.IsolationStage;
-import io.cordon.api.LaunchContext;
+import io.cordon.api.StageContext;
 import io.cordon.api.StageRun;
 import io.cordon.api.plan.Namespace;
 import io.cordon.api.plan.Phase;
@@ -35,7 +35,7 @@ public class PidNamespaceStage implements IsolationStage {
     }
 
     @Override
-    public StageRun open(LaunchContext context) {
+    public StageRun open(StageContext context) {
         // /proc is mounted by the mount stage; it shows this namespace because the child mounts it.
         return plan -> plan.unshare(Namespace.PID);
     }

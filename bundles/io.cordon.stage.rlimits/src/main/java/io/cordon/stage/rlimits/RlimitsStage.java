@@ -2,7 +2,7 @@ package io.cordon.stage.rlimits;
 
 import io.cordon.api.Availability;
 import io.cordon.api.IsolationStage;
-import io.cordon.api.LaunchContext;
+import io.cordon.api.StageContext;
 import io.cordon.api.StageRun;
 import io.cordon.api.plan.Op;
 import io.cordon.api.plan.Phase;
@@ -53,7 +53,7 @@ public class RlimitsStage implements IsolationStage {
     }
 
     @Override
-    public StageRun open(LaunchContext context) {
+    public StageRun open(StageContext context) {
         List<String> values = context.spec().settings(KEY);
         List<Op.SetRlimit> limits = values.isEmpty() ? List.of() : Ulimits.parse(values, host());
         return plan -> limits.forEach(l -> plan.add(Phase.SYSTEM, l));

@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cordon.api.ContainerSpec;
 import io.cordon.api.CordonException;
-import io.cordon.api.LaunchContext;
+import io.cordon.api.StageContext;
 import io.cordon.api.StageRun;
 import io.cordon.api.plan.ChildPlan;
 import io.cordon.api.plan.Op;
@@ -24,8 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
 class SeccompStageTest {
     private final SeccompStage stage = new SeccompStage();
 
-    private static LaunchContext launch(ContainerSpec spec) {
-        return LaunchContext.of(spec, Path.of("/nonexistent"), true);
+    private static StageContext launch(ContainerSpec spec) {
+        return StageContext.of(spec, Path.of("/nonexistent"), true);
     }
 
     private List<PlanEntry> plan(ContainerSpec spec) throws Exception {

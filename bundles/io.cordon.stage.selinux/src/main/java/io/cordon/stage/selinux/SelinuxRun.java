@@ -1,7 +1,7 @@
 package io.cordon.stage.selinux;
 
 import io.cordon.api.CordonException;
-import io.cordon.api.LaunchContext;
+import io.cordon.api.StageContext;
 import io.cordon.api.StageRun;
 import io.cordon.api.plan.Op;
 import io.cordon.api.plan.Phase;
@@ -41,7 +41,7 @@ final class SelinuxRun implements StageRun {
 
     private final SelinuxHost host;
     private final McsPairs pairs;
-    private final LaunchContext context;
+    private final StageContext context;
     private final LabelOptions options;
     private final boolean noNewPrivileges;
 
@@ -52,7 +52,7 @@ final class SelinuxRun implements StageRun {
     /** Set when the policy was asked and said no_new_privs blocks the transition. */
     private boolean noNewPrivsRefused;
 
-    SelinuxRun(SelinuxHost host, McsPairs pairs, LaunchContext context, LabelOptions options,
+    SelinuxRun(SelinuxHost host, McsPairs pairs, StageContext context, LabelOptions options,
             boolean noNewPrivileges) {
         this.host = host;
         this.pairs = pairs;

@@ -3,7 +3,7 @@ package io.cordon.stage.selinux;
 import io.cordon.api.Availability;
 import io.cordon.api.ContainerSpec;
 import io.cordon.api.IsolationStage;
-import io.cordon.api.LaunchContext;
+import io.cordon.api.StageContext;
 import io.cordon.api.StageRun;
 import io.cordon.api.plan.Phase;
 import java.nio.file.Path;
@@ -63,7 +63,7 @@ public class SelinuxStage implements IsolationStage {
     }
 
     @Override
-    public StageRun open(LaunchContext context) {
+    public StageRun open(StageContext context) {
         return new SelinuxRun(host, pairs, context, LabelOptions.of(context.spec()),
                 noNewPrivileges(context.spec()));
     }

@@ -1,7 +1,7 @@
 package io.cordon.stage.selinux;
 
 import io.cordon.api.ContainerSpec;
-import io.cordon.api.LaunchContext;
+import io.cordon.api.StageContext;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -93,7 +93,7 @@ final class FakeSelinux extends SelinuxHost {
         throw new IOException("Permission denied");
     }
 
-    record Launch(ContainerSpec spec, Path stateDirectory, boolean dryRun) implements LaunchContext {
+    record Context(ContainerSpec spec, Path stateDirectory, boolean dryRun) implements StageContext {
         @Override
         public String containerId() {
             return spec.id();

@@ -64,7 +64,7 @@ class SelinuxStageTest {
     }
 
     Launched launch(ContainerSpec spec, boolean dryRun) throws Exception {
-        StageRun run = stage().open(new FakeSelinux.Launch(spec, state.resolve(spec.id()), dryRun));
+        StageRun run = stage().open(new FakeSelinux.Context(spec, state.resolve(spec.id()), dryRun));
         run.prepare();
         ChildPlan.Builder b = ChildPlan.builder();
         // The mount namespace stage contributes first (phase MOUNTS); the option must still reach its mounts.

@@ -3,7 +3,7 @@ package io.cordon.stage.user;
 import io.cordon.api.Availability;
 import io.cordon.api.ContainerSpec;
 import io.cordon.api.IsolationStage;
-import io.cordon.api.LaunchContext;
+import io.cordon.api.StageContext;
 import io.cordon.api.StageRun;
 import io.cordon.api.plan.Op;
 import io.cordon.api.plan.Phase;
@@ -54,7 +54,7 @@ public class UserStage implements IsolationStage {
     }
 
     @Override
-    public StageRun open(LaunchContext context) {
+    public StageRun open(StageContext context) {
         ContainerSpec spec = context.spec();
         Path root = spec.rootfs().orElse(Path.of("/"));
         UserDatabase db = UserDatabase.parse(ContainerFiles.read(root, "/etc/passwd"),

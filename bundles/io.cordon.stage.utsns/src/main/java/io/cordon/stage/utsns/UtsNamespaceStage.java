@@ -3,7 +3,7 @@ package io.cordon.stage.utsns;
 import io.cordon.api.Availability;
 import io.cordon.api.ContainerSpec;
 import io.cordon.api.IsolationStage;
-import io.cordon.api.LaunchContext;
+import io.cordon.api.StageContext;
 import io.cordon.api.StageRun;
 import io.cordon.api.plan.Namespace;
 import io.cordon.api.plan.Op;
@@ -40,7 +40,7 @@ public class UtsNamespaceStage implements IsolationStage {
     }
 
     @Override
-    public StageRun open(LaunchContext context) {
+    public StageRun open(StageContext context) {
         return plan -> {
             plan.unshare(Namespace.UTS);
             plan.add(Phase.SYSTEM, new Op.SetHostname(context.hostname()));

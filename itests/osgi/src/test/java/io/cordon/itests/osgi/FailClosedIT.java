@@ -12,7 +12,7 @@ import io.cordon.api.ChildProcess;
 import io.cordon.api.ContainerRuntime;
 import io.cordon.api.ContainerSpec;
 import io.cordon.api.IsolationStage;
-import io.cordon.api.LaunchContext;
+import io.cordon.api.StageContext;
 import io.cordon.api.StageRun;
 import io.cordon.api.plan.Phase;
 import io.cordon.api.plan.PlanBuilder;
@@ -216,7 +216,7 @@ public class FailClosedIT {
         }
 
         @Override
-        public StageRun open(LaunchContext launch) {
+        public StageRun open(StageContext launch) {
             List<String> log = Collections.synchronizedList(new ArrayList<>());
             events.put(launch.containerId(), log);
             log.add("open");

@@ -4,7 +4,7 @@ import io.cordon.api.Availability;
 import io.cordon.api.ChildProcess;
 import io.cordon.api.ContainerSpec;
 import io.cordon.api.IsolationStage;
-import io.cordon.api.LaunchContext;
+import io.cordon.api.StageContext;
 import io.cordon.api.StageRun;
 import io.cordon.api.plan.Op;
 import io.cordon.api.plan.Phase;
@@ -55,17 +55,17 @@ public class VendorStage implements IsolationStage {
     }
 
     @Override
-    public StageRun open(LaunchContext context) {
+    public StageRun open(StageContext context) {
         return new Run(context);
     }
 
     /** One launch: everything per launch lives here, never in the stage. */
     static final class Run implements StageRun {
-        private final LaunchContext context;
+        private final StageContext context;
         private final String failIn;
         private final String marker;
 
-        Run(LaunchContext context) {
+        Run(StageContext context) {
             this.context = context;
             this.failIn = context.spec().options().get(OPT_FAIL);
             this.marker = context.spec().options().get(OPT_MARKER);

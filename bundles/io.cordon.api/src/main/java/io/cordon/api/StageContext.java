@@ -3,7 +3,7 @@ package io.cordon.api;
 import java.nio.file.Path;
 
 /** What a stage knows about the launch it takes part in. */
-public interface LaunchContext {
+public interface StageContext {
 
     /** 64 hex digits. */
     String containerId();
@@ -44,10 +44,10 @@ public interface LaunchContext {
      * A plain context for running a stage outside the orchestrator (unit tests, tools): the given spec, state
      * directory and dry-run flag, and no other containers to look up.
      */
-    static LaunchContext of(ContainerSpec spec, Path stateDirectory, boolean dryRun) {
+    static StageContext of(ContainerSpec spec, Path stateDirectory, boolean dryRun) {
         java.util.Objects.requireNonNull(spec, "spec");
         java.util.Objects.requireNonNull(stateDirectory, "stateDirectory");
-        return new LaunchContext() {
+        return new StageContext() {
             @Override
             public String containerId() {
                 return spec.id();

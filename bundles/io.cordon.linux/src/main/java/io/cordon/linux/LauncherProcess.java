@@ -3,7 +3,7 @@ package io.cordon.linux;
 import io.cordon.api.ChildProcess;
 
 /** A cloned child that has not yet been told to go, or is running. */
-public interface LaunchedChild extends ChildProcess, AutoCloseable {
+public interface LauncherProcess extends ChildProcess, AutoCloseable {
 
     /** The launcher's PID: it is the child's parent and forwards signals to it. */
     int launcherPid();

@@ -6,8 +6,8 @@ import com.sun.jna.ptr.IntByReference;
 import io.cordon.api.CordonException;
 import io.cordon.api.Stdio;
 import io.cordon.api.plan.ChildPlan;
-import io.cordon.linux.LaunchedChild;
-import io.cordon.linux.Launcher;
+import io.cordon.linux.LauncherProcess;
+import io.cordon.linux.LauncherSpawner;
 import io.cordon.linux.PlanCodec;
 import java.nio.file.Path;
 import org.osgi.service.component.annotations.Activate;
@@ -19,8 +19,8 @@ import org.osgi.service.component.annotations.Component;
  * pipe on fd 4. posix_spawn (not fork) because Java must never run code in a
  * forked child of the JVM; the launcher does all in-child work.
  */
-@Component(service = Launcher.class)
-public class NativeLauncher implements Launcher {
+@Component(service = LauncherSpawner.class)
+public class NativeLauncherSpawner implements LauncherSpawner {
     static final int PLAN_FD = 3;
     static final int REPORT_FD = 4;
     private static final int HIGH_FD = 10;
@@ -29,7 +29,7 @@ public class NativeLauncher implements Launcher {
     private final String executable;
 
     @Activate
-    public NativeLauncher() {
+    public NativeLauncherSpawner() {
         this.launcherFd = LauncherBinary.load(HIGH_FD);
         this.executable = "/proc/self/fd/" + launcherFd;
     }
@@ -46,7 +46,7 @@ public class NativeLauncher implements Launcher {
     }
 
     @Override
-    public LaunchedChild spawn(ChildPlan plan, Stdio stdio) {
+    public LauncherProcess spawn(ChildPlan plan, Stdio stdio) {
         byte[] wire;
         try {
             wire = PlanCodec.encode(plan);
@@ -93,7 +93,7 @@ public class NativeLauncher implements Launcher {
         }
         closeQuietly(planPipe[0]);
         closeQuietly(reportPipe[1]);
-        NativeLaunchedChild child = new NativeLaunchedChild(pid, planPipe[1], reportPipe[0]);
+        NativeLauncherProcess child = new NativeLauncherProcess(pid, planPipe[1], reportPipe[0]);
         try {
             child.sendPlan(wire);
             child.awaitPid();

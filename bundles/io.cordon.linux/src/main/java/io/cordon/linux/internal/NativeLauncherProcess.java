@@ -3,13 +3,13 @@ package io.cordon.linux.internal;
 import com.sun.jna.LastErrorException;
 import com.sun.jna.ptr.IntByReference;
 import io.cordon.api.CordonException;
-import io.cordon.linux.LaunchedChild;
+import io.cordon.linux.LauncherProcess;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 
 /** The Java end of one launcher: the plan/control pipe, the report pipe and the launcher's PID. */
-final class NativeLaunchedChild implements LaunchedChild {
+final class NativeLauncherProcess implements LauncherProcess {
     static final int REPORT_PID = 1;
     static final int REPORT_EXEC_OK = 2;
     static final int REPORT_OP_FAILED = 3;
@@ -27,7 +27,7 @@ final class NativeLaunchedChild implements LaunchedChild {
     private boolean reaped;
     private String launcherError;
 
-    NativeLaunchedChild(int launcherPid, int controlFd, int reportFd) {
+    NativeLauncherProcess(int launcherPid, int controlFd, int reportFd) {
         this.launcherPid = launcherPid;
         this.controlFd = controlFd;
         this.reportFd = reportFd;
@@ -145,7 +145,7 @@ final class NativeLaunchedChild implements LaunchedChild {
             return;
         }
         // EOF on the control pipe makes the launcher SIGKILL the child, before or after go.
-        NativeLauncher.closeQuietly(controlFd);
+        NativeLauncherSpawner.closeQuietly(controlFd);
         controlFd = -1;
         while (exitStatus == null) {
             Report r = readReport();
@@ -180,9 +180,9 @@ final class NativeLaunchedChild implements LaunchedChild {
     }
 
     private void releaseFds() {
-        NativeLauncher.closeQuietly(controlFd);
+        NativeLauncherSpawner.closeQuietly(controlFd);
         controlFd = -1;
-        NativeLauncher.closeQuietly(reportFd);
+        NativeLauncherSpawner.closeQuietly(reportFd);
         reportFd = -1;
     }
 

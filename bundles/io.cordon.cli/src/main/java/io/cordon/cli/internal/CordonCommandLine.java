@@ -47,6 +47,7 @@ public class CordonCommandLine implements CommandLineTool {
         CommandLine cl = new CommandLine(new Root());
         cl.addSubcommand("run", new RunCommand(runtime, io, forwardSignals, false));
         cl.addSubcommand("explain", new RunCommand(runtime, io, false, true));
+        describeRunAndExplain(cl, forwardSignals);
         cl.addSubcommand("stages", new StagesCommand(runtime, io));
         cl.addSubcommand("ps", new PsCommand(runtime, io));
         cl.addSubcommand("kill", new KillCommand(runtime, io));
@@ -65,6 +66,33 @@ public class CordonCommandLine implements CommandLineTool {
             return ex instanceof io.cordon.api.CordonException ce ? ce.exitCode() : EXIT_RUNTIME;
         });
         return cl.execute(args);
+    }
+
+    /**
+     * {@code run} and {@code explain} share one option set; their help must each say what that command does
+     * and list only what works there. {@code -t} is refused until terminals exist, and {@code -d} needs a
+     * runtime that stays up (the shell), so they are hidden where they would be refused; given anyway they
+     * still get their one-line refusal. Explain starts nothing, so the options about a started container go.
+     */
+    private static void describeRunAndExplain(CommandLine cl, boolean oneShotProcess) {
+        CommandLine.Model.CommandSpec run = cl.getSubcommands().get("run").getCommandSpec();
+        hide(run, "--tty");
+        if (oneShotProcess) {
+            hide(run, "--detach");
+        }
+        CommandLine.Model.CommandSpec explain = cl.getSubcommands().get("explain").getCommandSpec();
+        explain.name("explain");
+        explain.usageMessage().description("Show the plan a run with these flags would execute: the stages, each"
+                + " op with its phase and stage, and warnings about what is not isolated. Nothing is started.");
+        for (String name : new String[] {"--tty", "--detach", "--interactive", "--rm", "--dry-run"}) {
+            hide(explain, name);
+        }
+    }
+
+    private static void hide(CommandLine.Model.CommandSpec spec, String name) {
+        CommandLine.Model.OptionSpec option = spec.findOption(name);
+        spec.remove(option);
+        spec.addOption(CommandLine.Model.OptionSpec.builder(option).hidden(true).build());
     }
 
     static String oneLine(Throwable t) {

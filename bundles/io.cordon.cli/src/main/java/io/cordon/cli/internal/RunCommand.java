@@ -91,7 +91,7 @@ final class RunCommand implements Callable<Integer> {
     List<String> capAdd = new ArrayList<>();
     @Option(names = "--cap-drop", paramLabel = "CAP", description = "Drop a capability (or ALL).")
     List<String> capDrop = new ArrayList<>();
-    @Option(names = "--privileged", description = "Keep every capability (loud in --dry-run).")
+    @Option(names = "--privileged", description = "Keep every capability (the dry run warns about it).")
     boolean privileged;
     @Option(names = {"-u", "--user"}, paramLabel = "USER[:GROUP]", description = "uid[:gid] or name[:group] inside.")
     String user;

@@ -6,19 +6,31 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.cordon.api.CordonException;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
 import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.stream.Collectors;
 
 /**
  * Reads a profile in the OCI runtime-spec {@code linux.seccomp} format or the
- * Moby/Docker format (a superset), or a whole OCI {@code config.json}, strictly:
+ * Moby/Docker format (a superset, which podman's containers/common also reads and
+ * extends with errno names: {@code "errno": "EPERM"}, {@code "defaultErrno"}), or a
+ * whole OCI {@code config.json}, strictly:
  * an unknown action, comparison, architecture or flag, a number out of range or a
  * field of the wrong type is an error whose one-line message names the field
  * ({@code syscalls[3].args[0].index}). Fields this reader does not use (comments,
@@ -37,13 +49,21 @@ public final class ProfileParser {
             "SCMP_ARCH_PARISC", "SCMP_ARCH_PARISC64", "SCMP_ARCH_RISCV64", "SCMP_ARCH_LOONGARCH64",
             "SCMP_ARCH_M68K", "SCMP_ARCH_SH", "SCMP_ARCH_SHEB");
 
-    /** Go's GOARCH names, which Moby's includes/excludes "arches" use (plus its x86 and x32). */
+    /**
+     * The names includes/excludes "arches" may use: Moby compares them with its own name for
+     * the host (amd64, arm64, x86, mipsel, and "mips3l64n32" as Moby spells mipsel64n32, which
+     * Docker's own profile uses), podman with libseccomp's (the same, plus mipsel64n32, parisc,
+     * sh, ...); Go's GOARCH names are accepted too. cordon's hosts match "amd64" and "arm64".
+     */
     static final Set<String> GO_ARCHES = Set.of("386", "x86", "x32", "amd64", "arm", "arm64", "loong64", "mips",
-            "mipsle", "mips64", "mips64le", "mips64p32", "mips64p32le", "mips64n32", "ppc", "ppc64", "ppc64le",
-            "riscv", "riscv64", "s390", "s390x", "sparc", "sparc64", "m68k", "sh");
+            "mipsle", "mipsel", "mips64", "mips64le", "mipsel64", "mips64p32", "mips64p32le", "mips64n32",
+            "mipsel64n32", "mips3l64n32", "ppc", "ppc64", "ppc64le", "riscv", "riscv64", "s390", "s390x", "parisc",
+            "parisc64", "sparc", "sparc64", "m68k", "sh", "sheb");
 
     private static final List<String> FLAG_NAMES = List.of("SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG",
             "SECCOMP_FILTER_FLAG_SPEC_ALLOW");
+
+    private static final String ERRNO_TABLE = "errnos.txt";
 
     private final String origin;
 
@@ -93,7 +113,8 @@ public final class ProfileParser {
 
     private Profile profile(JsonNode p, String pre) {
         String defName = string(p, "defaultAction", pre + "defaultAction", true);
-        Action def = action(defName, p.get("defaultErrnoRet"), pre + "defaultAction", pre + "defaultErrnoRet");
+        Action def = action(defName, p.get("defaultErrnoRet"), p.get("defaultErrno"), pre + "defaultAction",
+                pre + "defaultErrnoRet", pre + "defaultErrno");
 
         List<String> arches = new ArrayList<>();
         JsonNode a = p.get("architectures");
@@ -162,7 +183,8 @@ public final class ProfileParser {
             names.add(n);
         }
         String act = string(r, "action", path + ".action", true);
-        Action action = action(act, r.get("errnoRet"), path + ".action", path + ".errnoRet");
+        Action action = action(act, r.get("errnoRet"), r.get("errno"), path + ".action", path + ".errnoRet",
+                path + ".errno");
         List<Profile.Arg> args = new ArrayList<>();
         JsonNode a = r.get("args");
         for (int i = 0; a != null && !a.isNull() && i < array(a, path + ".args").size(); i++) {
@@ -226,7 +248,13 @@ public final class ProfileParser {
         return Optional.of(new Profile.Filter(caps, arches, minKernel));
     }
 
-    private Action action(String name, JsonNode errnoRet, String path, String errnoPath) {
+    /**
+     * An action with its value: {@code errnoRet} (a number) or podman's {@code errno} (a name
+     * such as EPERM, or a number as a string, as containers/common reads it). Both may be
+     * given, as podman's own profile does, but then they must agree.
+     */
+    private Action action(String name, JsonNode errnoRet, JsonNode errnoName, String path, String retPath,
+            String namePath) {
         Action.Kind kind = switch (name) {
             case "SCMP_ACT_KILL", "SCMP_ACT_KILL_THREAD" -> Action.Kind.KILL_THREAD;
             case "SCMP_ACT_KILL_PROCESS" -> Action.Kind.KILL_PROCESS;
@@ -240,22 +268,74 @@ public final class ProfileParser {
                     + " SCMP_ACT_ERRNO, SCMP_ACT_KILL, SCMP_ACT_KILL_THREAD, SCMP_ACT_KILL_PROCESS, SCMP_ACT_TRAP,"
                     + " SCMP_ACT_TRACE, SCMP_ACT_LOG)");
         };
-        boolean given = errnoRet != null && !errnoRet.isNull();
-        if (given && !kind.takesData()) {
-            throw error(errnoPath, "only SCMP_ACT_ERRNO and SCMP_ACT_TRACE take a return value, not " + name);
-        }
-        int data = 0;
-        if (kind.takesData()) {
-            data = Action.EPERM; // runc's default for both
-            if (given) {
-                long v = u64(errnoRet, errnoPath);
-                if (v > 0xffff) {
-                    throw error(errnoPath, Long.toUnsignedString(v) + " is out of range 0..65535");
-                }
-                data = (int) v;
+        OptionalInt ret = OptionalInt.empty();
+        if (errnoRet != null && !errnoRet.isNull()) {
+            long v = u64(errnoRet, retPath);
+            if (v > 0xffff) {
+                throw error(retPath, Long.toUnsignedString(v) + " is out of range 0..65535");
             }
+            ret = OptionalInt.of((int) v);
         }
-        return new Action(kind, data);
+        OptionalInt named = OptionalInt.empty();
+        if (errnoName != null && !errnoName.isNull() && !text(errnoName, namePath).isEmpty()) {
+            named = OptionalInt.of(errnoNumber(errnoName.asText(), namePath));
+        }
+        if (!kind.takesData() && (ret.isPresent() || named.isPresent())) {
+            throw error(ret.isPresent() ? retPath : namePath, "only SCMP_ACT_ERRNO and SCMP_ACT_TRACE take a return"
+                    + " value, not " + name);
+        }
+        if (ret.isPresent() && named.isPresent() && ret.getAsInt() != named.getAsInt()) {
+            throw error(namePath, "\"" + errnoName.asText() + "\" is " + named.getAsInt() + " but "
+                    + retPath.substring(retPath.lastIndexOf('.') + 1) + " says " + ret.getAsInt()
+                    + ": give one of them, or make them agree");
+        }
+        if (!kind.takesData()) {
+            return new Action(kind, 0);
+        }
+        // runc's default for both ERRNO and TRACE is EPERM; a name, like containers/common, wins
+        return new Action(kind, named.orElse(ret.orElse(Action.EPERM)));
+    }
+
+    private int errnoNumber(String value, String path) {
+        if (value.matches("[0-9]{1,10}")) {
+            long v = Long.parseLong(value);
+            if (v > 0xffff) {
+                throw error(path, value + " is out of range 0..65535");
+            }
+            return (int) v;
+        }
+        Integer n = errnos().get(value);
+        if (n == null) {
+            throw error(path, "unknown errno \"" + value + "\" (expected a name such as EPERM or ENOSYS, or a number)");
+        }
+        return n;
+    }
+
+    private static volatile Map<String, Integer> errnos;
+
+    /** Errno name to number, from the generated table (gen/errnos.sh); the same on x86_64 and aarch64. */
+    static Map<String, Integer> errnos() {
+        Map<String, Integer> m = errnos;
+        if (m == null) {
+            m = new TreeMap<>();
+            try (InputStream in = ProfileParser.class.getResourceAsStream(ERRNO_TABLE)) {
+                if (in == null) {
+                    throw new CordonException("the seccomp stage bundle lacks its errno table " + ERRNO_TABLE);
+                }
+                BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.US_ASCII));
+                for (String line; (line = r.readLine()) != null;) {
+                    if (!line.isBlank() && !line.startsWith("#")) {
+                        String[] f = line.trim().split("\\s+");
+                        m.put(f[0], Integer.parseInt(f[1]));
+                    }
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            m = Collections.unmodifiableMap(m);
+            errnos = m;
+        }
+        return m;
     }
 
     private String scmpArch(JsonNode node, String path) {

@@ -8,6 +8,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** The compiled BPF, run in an interpreter, against the resolver's reference evaluation. */
 class CompilerTest {
@@ -61,11 +63,12 @@ class CompilerTest {
                 0, new long[6]).action());
     }
 
-    @Test
-    void theArchitectureIsCheckedFirstAndTheSearchIsLogarithmic() {
-        Resolver.Resolved r = Resolver.resolve(ProfileParser.parse(TestData.shared("moby-default.json"), "docker"),
-                TestData.X86_DEFAULT_CAPS);
-        BpfInterpreter bpf = new BpfInterpreter(Compiler.compile(r, "docker"));
+    @ParameterizedTest
+    @ValueSource(strings = {"docker", "podman"})
+    void theArchitectureIsCheckedFirstAndTheSearchIsLogarithmic(String name) {
+        byte[] json = name.equals("docker") ? TestData.moby("default.json") : TestData.podman();
+        Resolver.Resolved r = Resolver.resolve(ProfileParser.parse(json, name), TestData.X86_DEFAULT_CAPS);
+        BpfInterpreter bpf = new BpfInterpreter(Compiler.compile(r, name));
         // ld arch; jeq; ret: three instructions for a foreign architecture
         assertEquals(3, bpf.run(0, I386, 0, new long[6]).executed());
         int worst = 0;

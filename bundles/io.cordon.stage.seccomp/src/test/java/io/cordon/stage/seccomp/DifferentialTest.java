@@ -23,7 +23,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Acceptance 3 and 4: for the same profile, cordon's BPF and the program
+ * For the same profile, cordon's BPF and the program
  * libseccomp builds (the way runc drives it; exported by a small C helper this
  * test compiles) give the same action for every x86_64 syscall number with a
  * spread of argument values, for foreign architectures, the x32 ABI and -1. Both
@@ -224,21 +224,32 @@ class DifferentialTest {
 
     @Test
     void dockersDefaultProfile() throws Exception {
-        compare("docker default", TestData.shared("moby-default.json"), TestData.X86_DEFAULT_CAPS);
-        compare("docker default, every capability", TestData.shared("moby-default.json"), TestData.X86_ALL_CAPS);
-        compare("docker default, kernel 4.4", TestData.shared("moby-default.json"),
+        byte[] moby = TestData.moby("default.json");
+        compare("docker default", moby, TestData.X86_DEFAULT_CAPS);
+        compare("docker default, every capability", moby, TestData.X86_ALL_CAPS);
+        compare("docker default, kernel 4.4", moby,
                 new Resolver.Context(Arch.X86_64, Capabilities.DOCKER_DEFAULT, 4, 4));
-        compare("docker default, old format", TestData.shared("moby-default-old-format.json"),
+        compare("docker default, old format", TestData.moby("fixtures/default-old-format.json"),
                 TestData.X86_DEFAULT_CAPS);
     }
 
     @Test
     void dockersFixtures() throws Exception {
-        compare("moby example", TestData.shared("moby-example.json"), TestData.X86_DEFAULT_CAPS);
-        compare("moby conditional include", TestData.shared("moby-conditional_include.json"),
+        compare("moby example", TestData.moby("fixtures/example.json"), TestData.X86_DEFAULT_CAPS);
+        compare("moby conditional include", TestData.moby("fixtures/conditional_include.json"),
                 TestData.X86_DEFAULT_CAPS);
-        compare("moby conditional include, admin", TestData.shared("moby-conditional_include.json"),
+        compare("moby conditional include, admin", TestData.moby("fixtures/conditional_include.json"),
                 TestData.X86_ALL_CAPS);
+    }
+
+    /** podman's profile: ENOSYS by default, explicit EPERM rules, and conditional ERRNO and ALLOW rules for socket. */
+    @Test
+    void podmansDefaultProfile() throws Exception {
+        byte[] podman = TestData.podman();
+        compare("podman default", podman, TestData.X86_DEFAULT_CAPS);
+        compare("podman default, every capability", podman, TestData.X86_ALL_CAPS);
+        // without CAP_AUDIT_WRITE the socket rules (EINVAL for an audit netlink socket) apply
+        compare("podman default, no capability", podman, new Resolver.Context(Arch.X86_64, Set.of(), 6, 18));
     }
 
     @Test
@@ -284,34 +295,51 @@ class DifferentialTest {
                 + (lib.equals(Action.KILL_PROCESS) ? " (right)" : " (wrong: it should kill)"));
     }
 
-    /** Acceptance 4: instructions executed per syscall and compile time, cordon vs libseccomp. */
+    /**
+     * The figures the README quotes, for cordon's, Moby's and podman's default profiles (x86_64,
+     * Docker's default capabilities): instructions executed for each syscall the profile allows,
+     * by cordon's program and by the two layouts of libseccomp, and compile times. Printed and
+     * written to target/native-test/figures.txt. Bounded: cordon searches the syscall number in a
+     * binary tree over the ranges of numbers with one action, so its longest path is the
+     * architecture and x32 checks, about log2 of the number of ranges, and the argument checks of
+     * the one syscall with the most; libseccomp's default layout (runc's) tests one syscall after
+     * another.
+     */
     @Test
-    void figures() throws Exception {
+    void instructionsPerSyscallAreBoundedByTheSearchDepth() throws Exception {
         StringBuilder report = new StringBuilder();
-        for (String name : List.of("cordon default", "docker default")) {
-            byte[] json = name.startsWith("cordon") ? TestData.cordonDefault() : TestData.shared("moby-default.json");
+        for (String name : List.of("cordon default", "docker default", "podman default")) {
+            byte[] json = switch (name) {
+                case "cordon default" -> TestData.cordonDefault();
+                case "docker default" -> TestData.moby("default.json");
+                default -> TestData.podman();
+            };
             Profile p = withoutNamesUnknownToLibseccomp(ProfileParser.parse(json, name));
             Resolver.Resolved r = Resolver.resolve(p, TestData.X86_DEFAULT_CAPS);
             BpfInterpreter cordon = new BpfInterpreter(Compiler.compile(r, name));
             StringBuilder libTime = new StringBuilder();
             BpfInterpreter linear = new BpfInterpreter(libseccomp(p, TestData.X86_DEFAULT_CAPS, 1, 200, libTime));
             BpfInterpreter tree = new BpfInterpreter(libseccomp(p, TestData.X86_DEFAULT_CAPS, 2, 0, null));
-            report.append(String.format("%s profile (x86_64, Docker's default capabilities; full profile, %d"
-                    + " syscalls allowed with zero arguments):%n", name, allowed(r).size()));
-            report.append(String.format("  %-40s %12s %10s %10s%n", "", "instructions", "worst", "mean"));
-            for (Object[] row : new Object[][] {{"cordon (binary search on ranges)", cordon},
-                {"libseccomp 2.5 default (runc)", linear}, {"libseccomp 2.5 binary tree (optimize=2)", tree}}) {
-                BpfInterpreter b = (BpfInterpreter) row[1];
-                int worst = 0;
+            List<Integer> allowed = allowed(r);
+            int ranges = actionRanges(r);
+            report.append(String.format("%s profile (x86_64, Docker's default capabilities; %d syscalls allowed with"
+                    + " zero arguments, %d ranges of syscall numbers with one action):%n", name, allowed.size(), ranges));
+            report.append(String.format("  %-40s %12s %10s %10s%n", "", "instructions", "longest", "mean"));
+            int[] worst = new int[3];
+            double[] mean = new double[3];
+            BpfInterpreter[] programs = {cordon, linear, tree};
+            String[] labels = {"cordon (binary search on ranges)", "libseccomp 2.5 default (runc)",
+                "libseccomp 2.5 binary tree (optimize=2)"};
+            for (int i = 0; i < programs.length; i++) {
                 long sum = 0;
-                List<Integer> allowed = allowed(r);
                 for (int nr : allowed) {
-                    int n = b.run(nr, Arch.X86_64.auditArch(), 0, new long[6]).executed();
-                    worst = Math.max(worst, n);
+                    int n = programs[i].run(nr, Arch.X86_64.auditArch(), 0, new long[6]).executed();
+                    worst[i] = Math.max(worst[i], n);
                     sum += n;
                 }
-                report.append(String.format("  %-40s %12d %10d %10.1f%n", row[0], b.length(), worst,
-                        (double) sum / allowed.size()));
+                mean[i] = (double) sum / allowed.size();
+                report.append(String.format("  %-40s %12d %10d %10.1f%n", labels[i], programs[i].length(), worst[i],
+                        mean[i]));
             }
             long t0 = System.nanoTime();
             FilterCache.compile(json, name, TestData.X86_DEFAULT_CAPS, "");
@@ -330,10 +358,48 @@ class DifferentialTest {
             report.append(String.format("  compile (parse JSON, resolve, generate BPF): cordon %.0f us median, %.0f us"
                     + " fastest, %.0f us the first time in this JVM; libseccomp (rules + export, C) %s us median,"
                     + " %s us fastest%n", times[times.length / 2] / 1e3, times[0] / 1e3, first / 1e3, lib[0], lib[1]));
+
+            // Every allowed syscall's path: 4 instructions before the search (load and check the architecture,
+            // load the number, the x32 check), at most ceil(log2(ranges)) comparisons in the balanced search,
+            // then a return, or for a syscall with argument rules at most 6 instructions per comparison (two
+            // loads, an AND, two or three jumps) of each rule tried and the return of the one that decides.
+            int depth = 32 - Integer.numberOfLeadingZeros(ranges - 1);
+            for (int nr : allowed) {
+                Resolver.SyscallPolicy sp = r.syscalls().get(nr);
+                int own = sp == null || sp.unconditional().isPresent() ? 1
+                        : sp.rules().stream().mapToInt(c -> 6 * c.args().size()).sum() + 1;
+                int executed = cordon.run(nr, Arch.X86_64.auditArch(), 0, new long[6]).executed();
+                assertTrue(executed <= 4 + depth + own, name + ": syscall " + cordonNames.get(nr) + " takes " + executed
+                        + " instructions, more than 4 + " + depth + " + " + own + "\n" + report);
+            }
+            assertTrue(mean[0] <= 4 + depth + 1.5, name + ": cordon's mean " + mean[0] + "\n" + report);
+            assertTrue(mean[0] * 10 < mean[1] && worst[0] * 10 < worst[1],
+                    name + ": cordon's paths are not a tenth of libseccomp's linear chain\n" + report);
         }
         System.out.print(report);
         Path out = Path.of(System.getProperty("cordon.seccomp.build", "target/native-test")).resolve("figures.txt");
         Files.writeString(out, report.toString());
+    }
+
+    /**
+     * How many ranges of syscall numbers the search tells apart: maximal runs of numbers with one
+     * action, except that a syscall with argument rules is a range of its own.
+     */
+    private static int actionRanges(Resolver.Resolved r) {
+        int last = r.syscalls().keySet().stream().max(Integer::compare).orElse(0) + 1;
+        int ranges = 1;
+        for (int nr = 1; nr <= last; nr++) {
+            if (conditional(r, nr) || conditional(r, nr - 1)
+                    || !r.evaluate(nr, new long[6]).equals(r.evaluate(nr - 1, new long[6]))) {
+                ranges++;
+            }
+        }
+        return ranges;
+    }
+
+    private static boolean conditional(Resolver.Resolved r, int nr) {
+        Resolver.SyscallPolicy sp = r.syscalls().get(nr);
+        return sp != null && sp.unconditional().isEmpty();
     }
 
     private static List<Integer> allowed(Resolver.Resolved r) {

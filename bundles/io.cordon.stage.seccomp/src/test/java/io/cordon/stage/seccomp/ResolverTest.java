@@ -21,7 +21,7 @@ class ResolverTest {
 
     @Test
     void mobyIncludesAndExcludesFollowTheCapabilities() {
-        byte[] p = TestData.shared("moby-conditional_include.json");
+        byte[] p = TestData.moby("fixtures/conditional_include.json");
         Resolver.Resolved none = resolve(p, Set.of(), 6, 1);
         assertEquals(Action.ALLOW, none.evaluate(nr("chmod"), NO_ARGS));
         assertEquals(Action.errno(1), none.evaluate(nr("syslog"), NO_ARGS), "included only with CAP_SYSLOG");
@@ -33,7 +33,7 @@ class ResolverTest {
 
     @Test
     void dockersDefaultOnX86WithItsDefaultCapabilities() {
-        Resolver.Resolved r = Resolver.resolve(ProfileParser.parse(TestData.shared("moby-default.json"), "d"),
+        Resolver.Resolved r = Resolver.resolve(ProfileParser.parse(TestData.moby("default.json"), "d"),
                 TestData.X86_DEFAULT_CAPS);
         assertEquals(Action.ALLOW, r.evaluate(nr("arch_prctl"), NO_ARGS), "includes arches amd64");
         assertEquals(Action.errno(1), r.evaluate(nr("mount"), NO_ARGS));
@@ -41,17 +41,35 @@ class ResolverTest {
         assertEquals(Action.ALLOW, r.evaluate(nr("clone"), new long[] {0x11, 0, 0, 0, 0, 0}));
         assertEquals(Action.errno(1), r.evaluate(nr("clone"), new long[] {0x10000000, 0, 0, 0, 0, 0}), "NEWUSER");
         assertEquals(Action.ALLOW, r.evaluate(nr("ptrace"), NO_ARGS), "minKernel 4.8 on 6.18");
-        assertEquals(Action.errno(1), r.evaluate(nr("socket"), new long[] {40, 0, 0, 0, 0, 0}));
         assertTrue(r.notes().stream().anyMatch(n -> n.contains("SCMP_ARCH_X86, SCMP_ARCH_X32")), r.notes().toString());
         assertTrue(r.notes().stream().anyMatch(n -> n.contains("skipped: ") && n.contains("chown32")),
                 r.notes().toString());
-        Resolver.Resolved old = Resolver.resolve(ProfileParser.parse(TestData.shared("moby-default.json"), "d"),
+        Resolver.Resolved old = Resolver.resolve(ProfileParser.parse(TestData.moby("default.json"), "d"),
                 new Resolver.Context(Arch.X86_64, Capabilities.DOCKER_DEFAULT, 4, 4));
         assertEquals(Action.errno(1), old.evaluate(nr("ptrace"), NO_ARGS), "no ptrace before 4.8");
-        Resolver.Resolved admin = Resolver.resolve(ProfileParser.parse(TestData.shared("moby-default.json"), "d"),
+        Resolver.Resolved admin = Resolver.resolve(ProfileParser.parse(TestData.moby("default.json"), "d"),
                 TestData.X86_ALL_CAPS);
         assertEquals(Action.ALLOW, admin.evaluate(nr("clone3"), NO_ARGS));
         assertEquals(Action.ALLOW, admin.evaluate(nr("mount"), NO_ARGS));
+    }
+
+    @Test
+    void podmansProfileAnswersUnlistedSyscallsWithEnosysAndGatesTheAuditSocket() {
+        byte[] p = TestData.podman();
+        Resolver.Resolved none = resolve(p, Set.of(), 6, 18);
+        assertEquals(Action.errno(Action.ENOSYS), none.evaluate(nr("add_key"), NO_ARGS), "not listed: defaultErrno");
+        assertEquals(Action.errno(1), none.evaluate(nr("kexec_load"), NO_ARGS), "listed with errno EPERM");
+        assertEquals(Action.errno(1), none.evaluate(nr("open_by_handle_at"), NO_ARGS), "EPERM without the capability");
+        assertEquals(Action.ALLOW, none.evaluate(nr("unshare"), NO_ARGS), "podman allows unshare and mount");
+        assertEquals(Action.errno(22), none.evaluate(nr("socket"), new long[] {16, 3, 9, 0, 0, 0}),
+                "AF_NETLINK, NETLINK_AUDIT without CAP_AUDIT_WRITE");
+        assertEquals(Action.ALLOW, none.evaluate(nr("socket"), new long[] {16, 3, 0, 0, 0, 0}));
+        assertEquals(Action.ALLOW, none.evaluate(nr("socket"), new long[] {2, 1, 9, 0, 0, 0}));
+        Resolver.Resolved audit = resolve(p, Set.of("CAP_AUDIT_WRITE", "CAP_DAC_READ_SEARCH"), 6, 18);
+        assertEquals(Action.ALLOW, audit.evaluate(nr("socket"), new long[] {16, 3, 9, 0, 0, 0}));
+        assertEquals(Action.ALLOW, audit.evaluate(nr("open_by_handle_at"), NO_ARGS));
+        Resolver.Resolved all = Resolver.resolve(ProfileParser.parse(p, "podman"), TestData.X86_ALL_CAPS);
+        assertEquals(Action.errno(1), all.evaluate(nr("kexec_load"), NO_ARGS), "refused whatever the capabilities");
     }
 
     @Test

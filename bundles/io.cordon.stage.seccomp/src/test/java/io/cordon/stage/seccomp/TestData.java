@@ -12,28 +12,41 @@ import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
 
-/** Test inputs: the shared Docker profiles beside the checkout, and generated profiles. */
+/**
+ * Test inputs: the real profiles as Debian packages ship them (loaded unchanged), cordon's
+ * default, and generated profiles.
+ */
 final class TestData {
     /** Docker's default capabilities, the kernel this runs on. */
     static final Resolver.Context X86_DEFAULT_CAPS = new Resolver.Context(Arch.X86_64, Capabilities.DOCKER_DEFAULT, 6,
             18);
     static final Resolver.Context X86_ALL_CAPS = new Resolver.Context(Arch.X86_64, Set.copyOf(Capabilities.ALL), 6, 18);
 
+    /** Moby's default profile and its test fixtures, from Debian's golang-github-docker-docker-dev. */
+    static final Path MOBY = Path.of("/usr/share/gocode/src/github.com/docker/docker/profiles/seccomp");
+    static final String MOBY_PACKAGE = "golang-github-docker-docker-dev";
+    /** podman's default profile (containers/common), from Debian's golang-github-containers-common. */
+    static final Path PODMAN = Path.of("/usr/share/containers/seccomp.json");
+    static final String PODMAN_PACKAGE = "golang-github-containers-common";
+
     private TestData() {
     }
 
-    /** {@code <checkout>/../shared/data/seccomp}: there in CI too; never copied into the repository. */
-    static Path sharedDir() {
-        Path dir = Path.of(System.getProperty("cordon.seccomp.data", "../../../shared/data/seccomp"))
-                .toAbsolutePath().normalize();
-        assertTrue(Files.isDirectory(dir), "the shared seccomp test data is missing: " + dir
-                + " (it lives beside the checkout as ../shared/data/seccomp)");
-        return dir;
+    /** A file of Moby's profile directory, e.g. {@code default.json} or {@code fixtures/example.json}. */
+    static byte[] moby(String name) {
+        return read(MOBY.resolve(name), MOBY_PACKAGE);
     }
 
-    static byte[] shared(String name) {
+    static byte[] podman() {
+        return read(PODMAN, PODMAN_PACKAGE);
+    }
+
+    /** A missing file fails the test (never skips it), naming the package that ships it. */
+    static byte[] read(Path file, String debianPackage) {
+        assertTrue(Files.isRegularFile(file), file + " is missing: install " + debianPackage + " (apt-get install "
+                + debianPackage + "; .ci/run does)");
         try {
-            return Files.readAllBytes(sharedDir().resolve(name));
+            return Files.readAllBytes(file);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

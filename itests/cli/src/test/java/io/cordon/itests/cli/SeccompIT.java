@@ -2,6 +2,7 @@ package io.cordon.itests.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -17,22 +18,38 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** The seccomp stage end to end: cordon's default profile, Docker's profiles, unconfined, malformed profiles. */
+/**
+ * The seccomp stage end to end: cordon's default profile, Moby's and podman's profiles, unconfined, malformed
+ * profiles.
+ */
 class SeccompIT {
-    /** Docker's profile and fixtures, beside the checkout (there in CI too). */
-    static final Path SHARED = Cordon.HOME.resolve("../shared/data/seccomp").normalize();
+    /** Moby's default profile and its test fixtures, as Debian's golang-github-docker-docker-dev ships them. */
+    static final Path MOBY = Path.of("/usr/share/gocode/src/github.com/docker/docker/profiles/seccomp");
+    /** podman's default profile, as Debian's golang-github-containers-common ships it. */
+    static final Path PODMAN = Path.of("/usr/share/containers/seccomp.json");
+
+    /** A packaged profile; a missing one fails the test, naming the package. */
+    static Path packaged(Path file) {
+        String pkg = file.startsWith(MOBY) ? "golang-github-docker-docker-dev" : "golang-github-containers-common";
+        assertTrue(Files.isRegularFile(file), file + " is missing: install " + pkg + " (apt-get install " + pkg
+                + "; .ci/run does)");
+        return file;
+    }
+
+    private static final String EPERM = "-1 EPERM";
 
     /**
      * Calls each dangerous syscall through ctypes (x86_64 numbers) and prints "name result errno". Every call is
-     * made harmless even where it is allowed: a missing mount point, bad reboot magic, bad kexec flags, bad ops.
+     * made harmless even where it is allowed: unshare of the file table only (which needs no capability, so only
+     * a filter refuses it), a missing mount point, bad reboot magic, bad kexec flags, bad ops, a null payload.
      */
     static final String PROBE = String.join("\n",
             "import ctypes, errno",
             "libc = ctypes.CDLL(None, use_errno=True)",
-            "calls = {'unshare': (272, [0x20000]), 'mount': (165, [b'none', b'/nonexistent', b'tmpfs', 0, None]),",
-            "  'keyctl': (250, [0x7fffffff, 0, 0, 0, 0]), 'reboot': (169, [1, 2, 0, 0]),",
-            "  'kexec_load': (246, [0, 0, 0, 0x12340000]), 'init_module': (175, [None, 0, b'']),",
-            "  'bpf': (321, [0x7fffffff, 0, 0])}",
+            "calls = {'unshare': (272, [0x400]), 'mount': (165, [b'none', b'/nonexistent', b'tmpfs', 0, None]),",
+            "  'keyctl': (250, [0x7fffffff, 0, 0, 0, 0]), 'add_key': (248, [b'user', b'', None, 0, 0]),",
+            "  'reboot': (169, [1, 2, 0, 0]), 'kexec_load': (246, [0, 0, 0, 0x12340000]),",
+            "  'init_module': (175, [None, 0, b'']), 'bpf': (321, [0x7fffffff, 0, 0])}",
             "for name, (nr, args) in calls.items():",
             "    ctypes.set_errno(0)",
             "    r = libc.syscall(nr, *args)",
@@ -49,14 +66,61 @@ class SeccompIT {
             String[] f = line.split(" ");
             out.put(f[0], f[1] + " " + f[2]);
         }
-        assertEquals(7, out.size(), r.out());
+        assertEquals(8, out.size(), r.out());
         return out;
+    }
+
+    /**
+     * With every capability and no filter, what the kernel itself answers each probed call: never EPERM, so with
+     * every capability an EPERM can only come from a filter.
+     */
+    private static Map<String, String> kernelWithEveryCapability() {
+        Map<String, String> open = probe("--security-opt", "seccomp=unconfined", "--cap-add", "ALL");
+        open.forEach((call, result) -> assertNotEquals(EPERM, result, call + ": without a filter, with every"
+                + " capability, the kernel refuses it by itself, so EPERM from a filter would prove nothing: " + open));
+        return open;
+    }
+
+    /**
+     * With every capability, the profile gives the calls in {@code refused} that answer, which the kernel alone
+     * does not give, and lets every other probed call through to the kernel (the profile opens it with the
+     * capability that guards it, as Docker's does).
+     */
+    private static void withEveryCapability(String profileOption, Map<String, String> refused) {
+        Map<String, String> open = kernelWithEveryCapability();
+        Map<String, String> filtered = profileOption.isEmpty() ? probe("--cap-add", "ALL")
+                : probe("--security-opt", profileOption, "--cap-add", "ALL");
+        for (String call : open.keySet()) {
+            if (refused.containsKey(call)) {
+                assertNotEquals(refused.get(call), open.get(call), call + " without the filter");
+                assertEquals(refused.get(call), filtered.get(call), call + " under the filter, every capability");
+            } else {
+                assertEquals(open.get(call), filtered.get(call), call + " reaches the kernel with its capability");
+            }
+        }
+    }
+
+    /** With Docker's default capabilities, and without the filter: the calls no capability guards are not EPERM. */
+    private static void capabilityFreeCallsAreNotRefusedByTheKernel() {
+        Map<String, String> bare = probe("--security-opt", "seccomp=unconfined");
+        for (String call : List.of("unshare", "keyctl", "add_key")) {
+            assertNotEquals(EPERM, bare.get(call), call + " needs no capability: without a filter it is not EPERM, "
+                    + bare);
+        }
     }
 
     @Test
     void theDefaultProfileRefusesWhatReachesPastTheContainer() {
         Map<String, String> got = probe();
-        got.forEach((call, result) -> assertEquals("-1 EPERM", result, call));
+        got.forEach((call, result) -> assertEquals(EPERM, result, call));
+        // With these capabilities the kernel refuses some of the calls itself (reboot without CAP_SYS_BOOT);
+        // those that need none prove the filter here, and every capability proves it for the rest below.
+        capabilityFreeCallsAreNotRefusedByTheKernel();
+    }
+
+    @Test
+    void withEveryCapabilityTheDefaultProfileStillRefusesTheKeyringAndKexec() {
+        withEveryCapability("", Map.of("keyctl", EPERM, "add_key", EPERM, "kexec_load", EPERM));
     }
 
     @Test
@@ -79,28 +143,46 @@ class SeccompIT {
         assertEquals("ok 1\n", work.out());
     }
 
-    @Test
-    void theFilterIsTheLastStepBeforeExecInThePlan() {
-        // With no_new_privs the filter is the last step before exec. Without it the kernel wants
-        // CAP_SYS_ADMIN to install a filter, so (as runc does) it goes in before the identity and
-        // capability phases drop that, right after the LSM label.
-        Cordon.Result r = Cordon.run("run", "--dry-run", "--security-opt", "no-new-privileges", "--", "true");
+    /** The plan's op lines ("  12  phase  stage  description") of a dry run. */
+    private static List<String> planOps(String... options) {
+        List<String> args = new java.util.ArrayList<>(List.of("run", "--dry-run"));
+        args.addAll(List.of(options));
+        args.addAll(List.of("--", "true"));
+        Cordon.Result r = Cordon.run(args.toArray(String[]::new));
         assertEquals(0, r.code(), r.err());
-        List<String> ops = r.lines().stream().filter(l -> l.matches("\\s+\\d+\\s+\\S+\\s+\\S+\\s+.*")).toList();
-        String seccomp = ops.stream().filter(l -> l.contains("seccomp filter (")).findFirst().orElseThrow(
-                () -> new AssertionError("no seccomp op in the plan:\n" + r.out()));
-        assertTrue(seccomp.matches("\\s+\\d+\\s+seccomp\\s+seccomp\\s+seccomp filter \\(\\d+ instructions.*"), seccomp);
-        int at = ops.indexOf(seccomp);
-        assertTrue(ops.subList(at + 1, ops.size()).stream().allMatch(l -> l.contains(" exec ")),
-                "only the exec phase follows the filter:\n" + r.out());
-        Cordon.Result byDefault = Cordon.run("run", "--dry-run", "--", "true");
-        List<String> plain = byDefault.lines().stream().filter(l -> l.matches("\\s+\\d+\\s+\\S+\\s+\\S+\\s+.*"))
-                .toList();
-        String filter = plain.stream().filter(l -> l.contains("seccomp filter (")).findFirst().orElseThrow();
-        assertTrue(filter.matches("\\s+\\d+\\s+lsm_label\\s+seccomp\\s+seccomp filter.*"), filter);
-        assertTrue(plain.subList(plain.indexOf(filter) + 1, plain.size()).stream()
-                .anyMatch(l -> l.contains("capset")), "capabilities are dropped after the filter:\n" + byDefault.out());
         assertFalse(r.out().contains("WARNING: no seccomp"), r.out());
+        return r.lines().stream().filter(l -> l.matches("\\s+\\d+\\s+\\S+\\s+\\S+\\s+.*")).toList();
+    }
+
+    private static int indexOf(List<String> ops, String description) {
+        List<String> found = ops.stream().filter(l -> l.contains(description)).toList();
+        assertEquals(1, found.size(), "one \"" + description + "\" op in the plan:\n" + String.join("\n", ops));
+        return ops.indexOf(found.get(0));
+    }
+
+    @Test
+    void theFilterGoesInBeforeTheUidAndCapabilityChangesUnlessNoNewPrivileges() {
+        // Without no_new_privs the kernel lets only a process with CAP_SYS_ADMIN install a filter, so (as runc
+        // does) it goes in before the identity and capability phases take that away, right after the LSM label;
+        // the profile then also governs the setresuid and capset calls that follow.
+        List<String> plain = planOps();
+        int filter = indexOf(plain, "seccomp filter (");
+        assertTrue(plain.get(filter).matches("\\s+\\d+\\s+lsm_label\\s+seccomp\\s+seccomp filter \\(\\d+ instructions.*"),
+                plain.get(filter));
+        assertTrue(filter < indexOf(plain, "setresuid ") && filter < indexOf(plain, "capset "),
+                "the uid and capability changes follow the filter:\n" + String.join("\n", plain));
+        assertTrue(plain.stream().noneMatch(l -> l.contains("PR_SET_NO_NEW_PRIVS")), String.join("\n", plain));
+
+        // With no_new_privs any process may install it: it is the last step before exec.
+        List<String> nnp = planOps("--security-opt", "no-new-privileges");
+        int last = indexOf(nnp, "seccomp filter (");
+        assertTrue(nnp.get(last).matches("\\s+\\d+\\s+seccomp\\s+seccomp\\s+seccomp filter \\(\\d+ instructions.*"),
+                nnp.get(last));
+        for (String before : List.of("setresuid ", "capset ", "prctl PR_SET_NO_NEW_PRIVS")) {
+            assertTrue(indexOf(nnp, before) < last, before + " precedes the filter:\n" + String.join("\n", nnp));
+        }
+        assertTrue(nnp.subList(last + 1, nnp.size()).stream().allMatch(l -> l.matches("\\s+\\d+\\s+exec\\s.*")),
+                "only the exec phase follows the filter:\n" + String.join("\n", nnp));
     }
 
     @Test
@@ -117,11 +199,37 @@ class SeccompIT {
 
     @Test
     void dockersDefaultProfileLoadsUnchangedAndWorks() {
-        String opt = "seccomp=" + SHARED.resolve("moby-default.json");
+        String opt = "seccomp=" + packaged(MOBY.resolve("default.json"));
         Cordon.Result r = Cordon.run("run", "--security-opt", opt, "--", "sh", "-c", "ps -e | wc -l; echo ok");
         assertEquals(0, r.code(), r.err());
         assertEquals(List.of("4", "ok"), r.lines());
-        probe("--security-opt", opt).forEach((call, result) -> assertEquals("-1 EPERM", result, call));
+        probe("--security-opt", opt).forEach((call, result) -> assertEquals(EPERM, result, call));
+        // Moby's profile does not list the keyring calls or kexec_load: its default EPERM answers them
+        withEveryCapability(opt, Map.of("keyctl", EPERM, "add_key", EPERM, "kexec_load", EPERM));
+    }
+
+    /**
+     * podman's profile: ENOSYS for what it does not list (add_key), an explicit EPERM for kexec_load whatever the
+     * capabilities, EPERM for bpf and init_module without the capability that guards them (as the kernel may
+     * answer too), and it allows unshare, mount and keyctl outright.
+     */
+    @Test
+    void podmansProfileLoadsUnchangedAndWorks() {
+        String opt = "seccomp=" + packaged(PODMAN);
+        Cordon.Result r = Cordon.run("run", "--security-opt", opt, "--", "sh", "-c", "ps -e | wc -l; echo ok");
+        assertEquals(0, r.code(), r.err());
+        assertEquals(List.of("4", "ok"), r.lines());
+        Map<String, String> got = probe("--security-opt", opt);
+        Map<String, String> bare = probe("--security-opt", "seccomp=unconfined");
+        assertEquals("-1 ENOSYS", got.get("add_key"), "not listed: podman's defaultErrno");
+        assertNotEquals("-1 ENOSYS", bare.get("add_key"), "add_key is in this kernel");
+        for (String call : List.of("kexec_load", "bpf", "init_module")) {
+            assertEquals(EPERM, got.get(call), call);
+        }
+        for (String call : List.of("unshare", "mount", "keyctl")) {
+            assertEquals(bare.get(call), got.get(call), call + " is allowed by podman's profile");
+        }
+        withEveryCapability(opt, Map.of("add_key", "-1 ENOSYS", "kexec_load", EPERM));
     }
 
     /**
@@ -129,16 +237,16 @@ class SeccompIT {
      * cannot start, and cordon says why.
      */
     @ParameterizedTest
-    @ValueSource(strings = {"moby-default-old-format.json", "moby-example.json", "moby-conditional_include.json"})
+    @ValueSource(strings = {"fixtures/default-old-format.json", "fixtures/example.json",
+        "fixtures/conditional_include.json"})
     void dockersFixturesLoadUnchanged(String fixture) throws IOException {
-        Path file = SHARED.resolve(fixture);
-        assertTrue(Files.isRegularFile(file), file + " missing: the shared seccomp data lives beside the checkout");
+        Path file = packaged(MOBY.resolve(fixture));
         String opt = "seccomp=" + file;
         Cordon.Result dry = Cordon.run("run", "--dry-run", "--security-opt", opt, "--", "true");
         assertEquals(0, dry.code(), dry.err());
         assertTrue(dry.out().contains("seccomp filter ("), dry.out());
         Cordon.Result r = Cordon.run("run", "--security-opt", opt, "--", "true");
-        if (fixture.equals("moby-default-old-format.json")) {
+        if (fixture.endsWith("default-old-format.json")) {
             assertEquals(0, r.code(), r.err());
         } else {
             assertTrue(r.code() >= 125, "exit " + r.code() + ": " + r.err());

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.cordon.api.Capability;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -227,7 +228,7 @@ class DifferentialTest {
         compare("docker default", TestData.shared("moby-default.json"), TestData.X86_DEFAULT_CAPS);
         compare("docker default, every capability", TestData.shared("moby-default.json"), TestData.X86_ALL_CAPS);
         compare("docker default, kernel 4.4", TestData.shared("moby-default.json"),
-                new Resolver.Context(Arch.X86_64, Capabilities.DOCKER_DEFAULT, 4, 4));
+                new Resolver.Context(Arch.X86_64, Capability.capNames(Capability.DOCKER_DEFAULT), 4, 4));
         compare("docker default, old format", TestData.shared("moby-default-old-format.json"),
                 TestData.X86_DEFAULT_CAPS);
     }

@@ -2,6 +2,7 @@ package io.cordon.stage.seccomp;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.cordon.api.Capability;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -15,9 +16,10 @@ import java.util.Set;
 /** Test inputs: the shared Docker profiles beside the checkout, and generated profiles. */
 final class TestData {
     /** Docker's default capabilities, the kernel this runs on. */
-    static final Resolver.Context X86_DEFAULT_CAPS = new Resolver.Context(Arch.X86_64, Capabilities.DOCKER_DEFAULT, 6,
-            18);
-    static final Resolver.Context X86_ALL_CAPS = new Resolver.Context(Arch.X86_64, Set.copyOf(Capabilities.ALL), 6, 18);
+    static final Resolver.Context X86_DEFAULT_CAPS = new Resolver.Context(Arch.X86_64,
+            Capability.capNames(Capability.DOCKER_DEFAULT), 6, 18);
+    static final Resolver.Context X86_ALL_CAPS = new Resolver.Context(Arch.X86_64,
+            Capability.capNames(Capability.KNOWN), 6, 18);
 
     private TestData() {
     }

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * What the user asked for, independent of how it is achieved. Anything explicitly
@@ -21,15 +22,19 @@ public final class ContainerSpec {
     public static final String REQ_ROOTFS = "rootfs";
     public static final String REQ_READ_ONLY = "read-only";
     public static final String REQ_VOLUMES = "volumes";
+    /** Requirement keys of the typed security fields, each asked for by the flag or field that set it. */
+    public static final String REQ_NO_NEW_PRIVILEGES = "no-new-privileges";
+    public static final String REQ_SECCOMP = "seccomp";
+    public static final String REQ_APPARMOR = "apparmor";
+    public static final String REQ_SELINUX = "selinux";
+    public static final String REQ_CAP_ADD = "cap-add";
+    public static final String REQ_CAP_DROP = "cap-drop";
+    public static final String REQ_PRIVILEGED = "privileged";
     /**
-     * Docker-style isolation settings, keyed by the long flag name without dashes
-     * ({@code memory}, {@code cpus}, {@code cap-add}, {@code user}, {@code ulimit},
-     * {@code network}, {@code publish} …). Each present key is a requirement of the
-     * same name, except {@code security-opt}, whose values are requirements by
-     * kind: {@code seccomp}, {@code apparmor}, {@code selinux} (label=…) and
-     * {@code no-new-privileges}. The stage that handles a key parses its values.
+     * Keys that are typed fields of the spec, not {@link #settings()}: their values are decided once, by
+     * {@link SecurityOptions#parse} and {@link CapabilityRequest#parse}, and no stage parses them again.
      */
-    public static final String SECURITY_OPT = "security-opt";
+    static final Set<String> TYPED_KEYS = Set.of("security-opt", REQ_CAP_ADD, REQ_CAP_DROP, REQ_PRIVILEGED);
     /** Prefix of the requirement key for a generic {@code --opt KEY=VALUE} (vendor stages). */
     public static final String REQ_OPTION_PREFIX = "opt:";
 
@@ -47,6 +52,11 @@ public final class ContainerSpec {
     private final boolean interactive;
     private final Map<String, String> options;
     private final Map<String, List<String>> settings;
+    private final NoNewPrivileges noNewPrivileges;
+    private final SeccompProfile seccomp;
+    private final AppArmorProfile appArmor;
+    private final SelinuxLabel selinuxLabel;
+    private final CapabilityRequest capabilities;
 
     private ContainerSpec(Builder b) {
         this.id = b.id == null ? randomId() : b.id;
@@ -65,6 +75,11 @@ public final class ContainerSpec {
         Map<String, List<String>> s = new LinkedHashMap<>();
         b.settings.forEach((k, v) -> s.put(k, List.copyOf(v)));
         this.settings = java.util.Collections.unmodifiableMap(s);
+        this.noNewPrivileges = b.noNewPrivileges;
+        this.seccomp = b.seccomp;
+        this.appArmor = b.appArmor;
+        this.selinuxLabel = b.selinuxLabel;
+        this.capabilities = b.capabilities;
     }
 
     public static Builder builder() {
@@ -118,7 +133,36 @@ public final class ContainerSpec {
         return options;
     }
 
-    /** Every isolation setting given, in the order given. */
+    /** Whether the container runs with no_new_privs. */
+    public NoNewPrivileges noNewPrivileges() {
+        return noNewPrivileges;
+    }
+
+    /** The syscall filter asked for. */
+    public SeccompProfile seccomp() {
+        return seccomp;
+    }
+
+    /** The AppArmor profile asked for. */
+    public AppArmorProfile appArmor() {
+        return appArmor;
+    }
+
+    /** The parts of the SELinux labels asked for. */
+    public SelinuxLabel selinuxLabel() {
+        return selinuxLabel;
+    }
+
+    /** What is asked of the capabilities, and the set that results. */
+    public CapabilityRequest capabilities() {
+        return capabilities;
+    }
+
+    /**
+     * The other Docker-style isolation settings, keyed by the long flag name without dashes ({@code memory},
+     * {@code cpus}, {@code user}, {@code ulimit}, {@code network}, {@code publish} …), in the order given. Each
+     * present key is a requirement of the same name; the stage that handles a key parses its values.
+     */
     public Map<String, List<String>> settings() {
         return settings;
     }
@@ -134,12 +178,6 @@ public final class ContainerSpec {
         return v.isEmpty() ? Optional.empty() : Optional.of(v.get(v.size() - 1));
     }
 
-    /** The kind of a --security-opt value: seccomp, apparmor, selinux (label) or no-new-privileges. */
-    public static String securityOptKind(String value) {
-        String kind = value.split("[=:]", 2)[0];
-        return kind.equals("label") ? "selinux" : kind;
-    }
-
     /** Requirement key to the flag that asked for it, for refusal messages. */
     public Map<String, String> requirements() {
         Map<String, String> req = new LinkedHashMap<>();
@@ -152,13 +190,24 @@ public final class ContainerSpec {
             req.put(REQ_VOLUMES, "-v " + volumes.get(0));
         }
         options.forEach((k, v) -> req.put(REQ_OPTION_PREFIX + k, "--opt " + k + "=" + v));
+        if (capabilities.privileged()) {
+            req.put(REQ_PRIVILEGED, "--privileged");
+        }
+        if (capabilities.adds()) {
+            req.put(REQ_CAP_ADD, capabilities.addFlag());
+        }
+        if (capabilities.drops()) {
+            req.put(REQ_CAP_DROP, capabilities.dropFlag());
+        }
+        seccomp.source().ifPresent(s -> req.put(REQ_SECCOMP, s));
+        appArmor.source().ifPresent(s -> req.put(REQ_APPARMOR, s));
+        if (selinuxLabel.asked()) {
+            req.put(REQ_SELINUX, selinuxLabel.sources().get(0));
+        }
+        noNewPrivileges.source().ifPresent(s -> req.put(REQ_NO_NEW_PRIVILEGES, s));
         settings.forEach((k, values) -> {
             for (String v : values) {
-                if (k.equals(SECURITY_OPT)) {
-                    req.putIfAbsent(securityOptKind(v), "--security-opt " + v);
-                } else {
-                    req.putIfAbsent(k, "--" + k + (v.isEmpty() ? "" : " " + v));
-                }
+                req.putIfAbsent(k, "--" + k + (v.isEmpty() ? "" : " " + v));
             }
         });
         return req;
@@ -210,6 +259,11 @@ public final class ContainerSpec {
         private boolean interactive;
         private final Map<String, String> options = new LinkedHashMap<>();
         private final Map<String, List<String>> settings = new LinkedHashMap<>();
+        private NoNewPrivileges noNewPrivileges = NoNewPrivileges.NOT_ASKED;
+        private SeccompProfile seccomp = SeccompProfile.NOT_ASKED;
+        private AppArmorProfile appArmor = AppArmorProfile.NOT_ASKED;
+        private SelinuxLabel selinuxLabel = SelinuxLabel.NOT_ASKED;
+        private CapabilityRequest capabilities = CapabilityRequest.DEFAULT;
 
         private Builder() {
         }
@@ -279,9 +333,57 @@ public final class ContainerSpec {
             return this;
         }
 
-        /** Add one value of an isolation setting (see {@link ContainerSpec#settings()}). */
+        /**
+         * Add one value of an isolation setting (see {@link ContainerSpec#settings()}). The security options
+         * and capabilities are typed fields with their own setters.
+         */
         public Builder setting(String key, String value) {
+            if (TYPED_KEYS.contains(key)) {
+                throw new IllegalArgumentException(key + " is a typed field of the spec: use securityOpts(…),"
+                        + " capabilities(…) or the field's own setter");
+            }
             settings.computeIfAbsent(key, k -> new ArrayList<>()).add(value);
+            return this;
+        }
+
+        /**
+         * The whole list of {@code --security-opt} values, decided by {@link SecurityOptions#parse}; sets the
+         * no-new-privileges, seccomp, AppArmor and SELinux fields, replacing what they held.
+         *
+         * @throws CordonException for a malformed value, naming it and what is accepted
+         */
+        public Builder securityOpts(List<String> values) {
+            return securityOptions(SecurityOptions.parse(values));
+        }
+
+        public Builder securityOptions(SecurityOptions options) {
+            return noNewPrivileges(options.noNewPrivileges()).seccomp(options.seccomp())
+                    .appArmor(options.appArmor()).selinuxLabel(options.selinuxLabel());
+        }
+
+        public Builder noNewPrivileges(NoNewPrivileges noNewPrivileges) {
+            this.noNewPrivileges = Objects.requireNonNull(noNewPrivileges, "noNewPrivileges");
+            return this;
+        }
+
+        public Builder seccomp(SeccompProfile seccomp) {
+            this.seccomp = Objects.requireNonNull(seccomp, "seccomp");
+            return this;
+        }
+
+        public Builder appArmor(AppArmorProfile appArmor) {
+            this.appArmor = Objects.requireNonNull(appArmor, "appArmor");
+            return this;
+        }
+
+        public Builder selinuxLabel(SelinuxLabel selinuxLabel) {
+            this.selinuxLabel = Objects.requireNonNull(selinuxLabel, "selinuxLabel");
+            return this;
+        }
+
+        /** See {@link CapabilityRequest#parse} for {@code --privileged}, {@code --cap-add} and {@code --cap-drop}. */
+        public Builder capabilities(CapabilityRequest capabilities) {
+            this.capabilities = Objects.requireNonNull(capabilities, "capabilities");
             return this;
         }
 

@@ -1,9 +1,11 @@
 package io.cordon.cli.internal;
 
+import io.cordon.api.CapabilityRequest;
 import io.cordon.api.ContainerRuntime;
 import io.cordon.api.ContainerSpec;
 import io.cordon.api.CordonException;
 import io.cordon.api.RunResult;
+import io.cordon.api.SeccompProfile;
 import io.cordon.api.StageInfo;
 import io.cordon.api.Stdio;
 import io.cordon.api.plan.ChildPlan;
@@ -98,7 +100,8 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--group-add", paramLabel = "GROUP", description = "Additional group.")
     List<String> groupAdd = new ArrayList<>();
     @Option(names = "--security-opt", paramLabel = "OPT",
-            description = "seccomp=PATH|unconfined, apparmor=PROFILE, label=..., no-new-privileges.")
+            description = "seccomp=PATH|unconfined, apparmor=PROFILE|unconfined, label=KEY:VALUE|disable,"
+                    + " no-new-privileges[=true|false]; of each the last one given wins.")
     List<String> securityOpts = new ArrayList<>();
     @Option(names = "--ulimit", paramLabel = "NAME=SOFT[:HARD]", description = "Resource limit (e.g. nofile=1024:2048).")
     List<String> ulimits = new ArrayList<>();
@@ -136,12 +139,12 @@ final class RunCommand implements Callable<Integer> {
                         + " processes or files");
             }
             if (plan.entries().stream().noneMatch(e -> e.op() instanceof Op.Seccomp)) {
-                boolean unconfined = spec.settings(ContainerSpec.SECURITY_OPT).stream()
-                        .anyMatch(o -> o.equals("seccomp=unconfined") || o.equals("seccomp:unconfined"));
+                boolean unconfined = spec.seccomp().kind() == SeccompProfile.Kind.UNCONFINED;
                 io.out().println("WARNING: no seccomp filter: the container may make any system call ("
-                        + (unconfined ? "--security-opt seccomp=unconfined" : "no seccomp stage is installed") + ")");
+                        + (unconfined ? spec.seccomp().source().orElse("seccomp unconfined")
+                                : "no seccomp stage is installed") + ")");
             }
-            if (!spec.settings("privileged").isEmpty()) {
+            if (spec.capabilities().privileged()) {
                 io.out().println("WARNING: --privileged: the container keeps every capability cordon holds;"
                         + " root in the container is root on the host");
             } else if (plan.entries().stream().noneMatch(e -> e.op() instanceof Op.CapSet)) {
@@ -221,6 +224,8 @@ final class RunCommand implements Callable<Integer> {
             b.volume(parseVolume(v));
         }
         settings(b);
+        b.securityOpts(securityOpts);
+        b.capabilities(CapabilityRequest.parse(privileged, capAdd, capDrop));
         for (String o : opts) {
             int eq = o.indexOf('=');
             if (eq <= 0) {
@@ -231,7 +236,10 @@ final class RunCommand implements Callable<Integer> {
         return b.build();
     }
 
-    /** Isolation settings go to the spec as given; the stage that handles each one parses and checks it. */
+    /**
+     * The other isolation settings go to the spec as given; the stage that handles each one parses and checks
+     * it. The security options and capabilities are typed fields the spec decides (see {@link #spec()}).
+     */
     private void settings(ContainerSpec.Builder b) {
         one(b, "memory", memory);
         one(b, "memory-reservation", memoryReservation);
@@ -247,15 +255,9 @@ final class RunCommand implements Callable<Integer> {
         many(b, "device-read-bps", deviceReadBps);
         many(b, "device-write-bps", deviceWriteBps);
         many(b, "device", devices);
-        many(b, "cap-add", capAdd);
-        many(b, "cap-drop", capDrop);
         many(b, "group-add", groupAdd);
-        many(b, ContainerSpec.SECURITY_OPT, securityOpts);
         many(b, "ulimit", ulimits);
         many(b, "publish", publish);
-        if (privileged) {
-            b.setting("privileged", "");
-        }
     }
 
     private static void one(ContainerSpec.Builder b, String key, String value) {

@@ -1,6 +1,7 @@
 package io.cordon.stage.apparmor;
 
 import io.cordon.api.Availability;
+import io.cordon.api.ContainerSpec;
 import io.cordon.api.CordonException;
 import io.cordon.api.IsolationStage;
 import io.cordon.api.StageContext;
@@ -28,8 +29,8 @@ import org.osgi.service.component.annotations.Component;
  */
 @Component(property = IsolationStage.ORDER + ":Integer=10")
 public class AppArmorStage implements IsolationStage {
-    /** The requirement key of {@code --security-opt apparmor=…}. */
-    public static final String REQUIREMENT = "apparmor";
+    /** The requirement key of a spec that asks for an AppArmor profile. */
+    public static final String REQUIREMENT = ContainerSpec.REQ_APPARMOR;
     static final String DEFAULT_PROFILE = "cordon-default";
     /**
      * Where the exec label goes, resolved inside the container (its own /proc). Kernels since 5.1 give each LSM

@@ -1,23 +1,18 @@
 package io.cordon.stage.apparmor;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.cordon.api.CapabilityRequest;
 import io.cordon.api.ContainerSpec;
-import io.cordon.api.CordonException;
+import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 class ProfileChoiceTest {
 
     static ContainerSpec spec(String... securityOpts) {
-        ContainerSpec.Builder b = ContainerSpec.builder().command("true");
-        for (String o : securityOpts) {
-            b.setting(ContainerSpec.SECURITY_OPT, o);
-        }
-        return b.build();
+        return ContainerSpec.builder().command("true").securityOpts(List.of(securityOpts)).build();
     }
 
     static ProfileChoice choice(String... securityOpts) {
@@ -63,7 +58,8 @@ class ProfileChoiceTest {
     @Test
     void privilegedKeepsTheDefaultProfile() {
         // As the seccomp stage keeps its filter: cordon never loosens a confinement nobody asked to loosen.
-        ContainerSpec privileged = ContainerSpec.builder().command("true").setting("privileged", "").build();
+        ContainerSpec privileged = ContainerSpec.builder().command("true")
+                .capabilities(CapabilityRequest.parse(true, List.of(), List.of())).build();
         assertEquals(ProfileChoice.Kind.DEFAULT, ProfileChoice.of(privileged, AppArmorStage.DEFAULT_PROFILE).kind());
     }
 
@@ -73,41 +69,6 @@ class ProfileChoiceTest {
                 .kind());
         assertEquals(Optional.of("b"), choice("apparmor=unconfined", "apparmor=a", "apparmor:b").label());
         assertEquals(ProfileChoice.Kind.DEFAULT, choice("apparmor=a", "apparmor=cordon-default").kind());
-    }
-
-    @Test
-    void anEmptyNameIsAOneLineErrorSayingWhatToGive() {
-        CordonException e = assertThrows(CordonException.class, () -> choice("apparmor="));
-        assertEquals("--security-opt apparmor=: give a profile name, apparmor=PROFILE (a profile loaded into the"
-                + " kernel), or apparmor=unconfined", e.getMessage());
-        assertThrows(CordonException.class, () -> choice("apparmor"));
-        assertThrows(CordonException.class, () -> choice("apparmor:"));
-    }
-
-    @Test
-    void whitespaceAndControlCharactersAreRefusedOnOneLine() {
-        for (String bad : new String[] {"apparmor=my app", "apparmor=my\tapp", "apparmor=app\n", "apparmor=a\u0000b",
-                "apparmor=a\u007fb", "apparmor=a\u00a0b", "apparmor=a\u2028b", "apparmor= app"}) {
-            CordonException e = assertThrows(CordonException.class, () -> choice(bad), bad);
-            assertTrue(e.getMessage().endsWith(": an AppArmor profile name has no spaces or control characters;"
-                    + " give the name as /sys/kernel/security/apparmor/profiles lists it"), e.getMessage());
-            assertFalse(e.getMessage().contains("\n"), "one line: " + e.getMessage());
-            assertFalse(e.getMessage().contains("\u0000"), e.getMessage());
-        }
-        CordonException e = assertThrows(CordonException.class, () -> choice("apparmor=app\n"));
-        assertTrue(e.getMessage().startsWith("--security-opt apparmor=app\\n: "), e.getMessage());
-    }
-
-    @Test
-    void aBadValueIsRefusedEvenIfALaterOneIsGood() {
-        assertThrows(CordonException.class, () -> choice("apparmor=a b", "apparmor=good"));
-    }
-
-    @Test
-    void anAbsurdlyLongNameIsRefused() {
-        CordonException e = assertThrows(CordonException.class, () -> choice("apparmor=" + "x".repeat(1025)));
-        assertTrue(e.getMessage().contains("longer than 1024 bytes"), e.getMessage());
-        assertEquals(Optional.of("x".repeat(1024)), choice("apparmor=" + "x".repeat(1024)).label());
     }
 
     @Test

@@ -1,16 +1,16 @@
 package io.cordon.stage.caps;
 
+import io.cordon.api.Capability;
+import io.cordon.api.CapabilityRequest;
 import io.cordon.api.ContainerSpec;
 import io.cordon.api.CordonException;
 import io.cordon.api.plan.Op;
-import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
- * The five capability sets for one container, computed the way Docker does (moby's
- * TweakCapabilities): --privileged keeps everything; --cap-add ALL keeps everything
- * but the drops; --cap-drop ALL keeps only the adds; otherwise the default 14 minus
- * the drops plus the adds.
+ * The five capability sets for one container, from the set the spec's
+ * {@link CapabilityRequest} computes as Docker does, over the capabilities this kernel has.
  *
  * <p>Root keeps the mask in bounding, permitted and effective (after exec root's
  * effective set is its bounding set). A non-root {@code --user} loses permitted and
@@ -25,63 +25,44 @@ import java.util.Optional;
  * one is an error.
  */
 final class CapabilityPolicy {
-    static final String CAP_ADD = "cap-add";
-    static final String CAP_DROP = "cap-drop";
-    static final String PRIVILEGED = "privileged";
     static final String USER = "user";
 
     private CapabilityPolicy() {
     }
 
-    /** The names given to one flag: ALL, and the mask of the others. */
-    private record Names(boolean all, long mask) {
-        static Names parse(String flag, List<String> given, int lastCap) {
-            boolean all = false;
-            long mask = 0;
-            for (String g : given) {
-                if (g.trim().equalsIgnoreCase(Capabilities.ALL)) {
-                    all = true;
-                } else {
-                    mask |= 1L << Capabilities.number(flag, g, lastCap);
-                }
-            }
-            return new Names(all, mask);
-        }
-    }
-
     static Op.CapSet plan(ContainerSpec spec, int lastCap, long held) {
-        return plan(spec.settings(CAP_ADD), spec.settings(CAP_DROP), !spec.settings(PRIVILEGED).isEmpty(),
-                nonRoot(spec.setting(USER)), lastCap, held);
+        return plan(spec.capabilities(), nonRoot(spec.setting(USER)), lastCap, held);
     }
 
-    static Op.CapSet plan(List<String> add, List<String> drop, boolean privileged, boolean nonRootUser,
-            int lastCap, long held) {
-        long all = Capabilities.all(lastCap);
-        Names adds = Names.parse("--" + CAP_ADD, add, lastCap);
-        Names drops = Names.parse("--" + CAP_DROP, drop, lastCap);
-        long mask;
-        if (privileged) {
-            mask = all;
-        } else if (adds.all()) {
-            mask = all & ~drops.mask();
-        } else if (drops.all()) {
-            mask = adds.mask();
-        } else {
-            mask = (Capabilities.DOCKER_DEFAULT & all & ~drops.mask()) | adds.mask();
-        }
-        long notHeld = adds.mask() & mask & ~held;
+    static Op.CapSet plan(CapabilityRequest request, boolean nonRootUser, int lastCap, long held) {
+        requireInKernel("--cap-add", request.add(), lastCap);
+        requireInKernel("--cap-drop", request.drop(), lastCap);
+        long all = Capability.allUpTo(lastCap);
+        long mask = request.mask(all);
+        long adds = Capability.mask(request.add());
+        long notHeld = adds & mask & ~held;
         if (notHeld != 0) {
-            String name = Capabilities.name(Long.numberOfTrailingZeros(notHeld));
-            throw new CordonException("--" + CAP_ADD + " " + name + ": cordon itself does not hold CAP_" + name
+            String name = Capability.nameOf(Long.numberOfTrailingZeros(notHeld));
+            throw new CordonException("--cap-add " + name + ": cordon itself does not hold CAP_" + name
                     + " (it is not in its permitted set), so it cannot give it to a container");
         }
         mask &= held;
-        long asked = adds.all() ? all : adds.mask();
+        long asked = request.addAll() ? all : adds;
         if (!nonRootUser) {
             return new Op.CapSet(mask, mask, mask, 0, 0);
         }
         long ambient = asked & mask;
         return new Op.CapSet(mask, ambient, mask, ambient, ambient);
+    }
+
+    /** A capability named on a flag must exist in this kernel: one it lacks cannot be given or taken. */
+    private static void requireInKernel(String flag, Set<Capability> named, int lastCap) {
+        for (Capability c : named) {
+            if (c.number() > lastCap) {
+                throw new CordonException(flag + " " + c.name() + ": this kernel has no " + c.capName()
+                        + " (its last capability is " + lastCap + ", CAP_" + Capability.nameOf(lastCap) + ")");
+            }
+        }
     }
 
     /**

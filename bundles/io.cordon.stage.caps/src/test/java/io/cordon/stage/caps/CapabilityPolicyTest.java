@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.cordon.api.Capability;
+import io.cordon.api.CapabilityRequest;
 import io.cordon.api.ContainerSpec;
 import io.cordon.api.CordonException;
 import io.cordon.api.plan.Op;
@@ -20,49 +22,18 @@ class CapabilityPolicyTest {
     static final long SYS_RESOURCE = 1L << 24;
 
     static Op.CapSet plan(List<String> add, List<String> drop) {
-        return CapabilityPolicy.plan(add, drop, false, false, LAST, ALL40);
+        return plan(add, drop, false, false, LAST, ALL40);
+    }
+
+    static Op.CapSet plan(List<String> add, List<String> drop, boolean privileged, boolean nonRootUser, int lastCap,
+            long held) {
+        return CapabilityPolicy.plan(CapabilityRequest.parse(privileged, add, drop), nonRootUser, lastCap, held);
     }
 
     @Test
     void dockerDefaultMask() {
-        assertEquals(0x00000000a80425fbL, Capabilities.DOCKER_DEFAULT);
-        assertEquals(14, Long.bitCount(Capabilities.DOCKER_DEFAULT));
         assertEquals(new Op.CapSet(0xa80425fbL, 0xa80425fbL, 0xa80425fbL, 0, 0), plan(List.of(), List.of()));
-    }
-
-    @Test
-    void tableMatchesLinuxCapabilityH() {
-        assertEquals(41, Capabilities.NAMES.size());
-        assertEquals("CHOWN", Capabilities.name(0));
-        assertEquals("NET_ADMIN", Capabilities.name(12));
-        assertEquals("SYS_ADMIN", Capabilities.name(21));
-        assertEquals("SETFCAP", Capabilities.name(31));
-        assertEquals("AUDIT_READ", Capabilities.name(37));
-        assertEquals("CHECKPOINT_RESTORE", Capabilities.name(40));
-        assertEquals("41", Capabilities.name(41), "a bit beyond the table is its number");
-    }
-
-    @Test
-    void namesWithOrWithoutCapAnyCase() {
-        for (String n : List.of("NET_ADMIN", "CAP_NET_ADMIN", "net_admin", "cap_net_admin", "Cap_Net_Admin")) {
-            assertEquals(12, Capabilities.number("--cap-add", n, LAST), n);
-        }
-    }
-
-    @Test
-    void namesOfAMask() {
-        assertEquals("none", Capabilities.names(0));
-        assertEquals("CHOWN,DAC_OVERRIDE,FOWNER,FSETID,KILL,SETGID,SETUID,SETPCAP,NET_BIND_SERVICE,NET_RAW,"
-                + "SYS_CHROOT,MKNOD,AUDIT_WRITE,SETFCAP", Capabilities.names(Capabilities.DOCKER_DEFAULT));
-        assertEquals("CHECKPOINT_RESTORE,41,63", Capabilities.names((1L << 40) | (1L << 41) | (1L << 63)));
-    }
-
-    @Test
-    void allFollowsTheKernel() {
-        assertEquals(ALL40, Capabilities.all(40));
-        assertEquals(0x3fffffffffL, Capabilities.all(37));
-        assertEquals(0x7ffffffffffL, Capabilities.all(42));
-        assertEquals(-1L, Capabilities.all(63));
+        assertEquals(0xa80425fbL, Capability.mask(Capability.DOCKER_DEFAULT));
     }
 
     @Test
@@ -92,7 +63,7 @@ class CapabilityPolicyTest {
     @Test
     void privilegedKeepsEverythingCordonHolds() {
         long held = ALL40 & ~SYS_RESOURCE;
-        Op.CapSet c = CapabilityPolicy.plan(List.of(), List.of("ALL"), true, false, LAST, held);
+        Op.CapSet c = plan(List.of(), List.of("ALL"), true, false, LAST, held);
         assertEquals(new Op.CapSet(held, held, held, 0, 0), c);
     }
 
@@ -101,22 +72,22 @@ class CapabilityPolicyTest {
         long held = ALL40 & ~(1L << 13); // no NET_RAW
         long expected = 0xa80425fbL & ~(1L << 13);
         assertEquals(new Op.CapSet(expected, expected, expected, 0, 0),
-                CapabilityPolicy.plan(List.of(), List.of(), false, false, LAST, held));
+                plan(List.of(), List.of(), false, false, LAST, held));
         CordonException e = assertThrows(CordonException.class,
-                () -> CapabilityPolicy.plan(List.of("NET_RAW"), List.of(), false, false, LAST, held));
+                () -> plan(List.of("NET_RAW"), List.of(), false, false, LAST, held));
         assertEquals("--cap-add NET_RAW: cordon itself does not hold CAP_NET_RAW (it is not in its permitted set),"
                 + " so it cannot give it to a container", e.getMessage());
     }
 
     @Test
     void nonRootUserGetsTheAddedCapsAsAmbient() {
-        Op.CapSet c = CapabilityPolicy.plan(List.of("NET_BIND_SERVICE"), List.of(), false, true, LAST, ALL40);
+        Op.CapSet c = plan(List.of("NET_BIND_SERVICE"), List.of(), false, true, LAST, ALL40);
         assertEquals(new Op.CapSet(0xa80425fbL, NET_BIND_SERVICE, 0xa80425fbL, NET_BIND_SERVICE, NET_BIND_SERVICE),
                 c, "effective is already what exec leaves a non-root user: the ambient set");
-        Op.CapSet none = CapabilityPolicy.plan(List.of(), List.of(), false, true, LAST, ALL40);
+        Op.CapSet none = plan(List.of(), List.of(), false, true, LAST, ALL40);
         assertEquals(new Op.CapSet(0xa80425fbL, 0, 0xa80425fbL, 0, 0), none,
                 "no --cap-add: nothing survives exec for a non-root user");
-        Op.CapSet dropped = CapabilityPolicy.plan(List.of("ALL"), List.of("NET_ADMIN"), false, true, LAST, ALL40);
+        Op.CapSet dropped = plan(List.of("ALL"), List.of("NET_ADMIN"), false, true, LAST, ALL40);
         assertEquals(ALL40 & ~NET_ADMIN, dropped.ambient());
     }
 
@@ -133,7 +104,7 @@ class CapabilityPolicyTest {
     }
 
     @Test
-    void unknownNameIsOneLineError() {
+    void aNameTheSpecRefusesNeverReachesThePlan() {
         CordonException e = assertThrows(CordonException.class, () -> plan(List.of("CAP_FLY"), List.of()));
         assertEquals("--cap-add CAP_FLY: unknown capability (names as in capabilities(7), with or without CAP_,"
                 + " e.g. NET_ADMIN; or ALL)", e.getMessage());
@@ -146,18 +117,23 @@ class CapabilityPolicyTest {
     @Test
     void aNameThisKernelLacksIsAnError() {
         CordonException e = assertThrows(CordonException.class,
-                () -> CapabilityPolicy.plan(List.of("BPF"), List.of(), false, false, 37, Capabilities.all(37)));
+                () -> plan(List.of("BPF"), List.of(), false, false, 37, Capability.allUpTo(37)));
         assertEquals("--cap-add BPF: this kernel has no CAP_BPF (its last capability is 37, CAP_AUDIT_READ)",
                 e.getMessage());
+        CordonException drop = assertThrows(CordonException.class,
+                () -> plan(List.of(), List.of("cap_perfmon"), false, false, 37, Capability.allUpTo(37)));
+        assertEquals("--cap-drop PERFMON: this kernel has no CAP_PERFMON (its last capability is 37,"
+                + " CAP_AUDIT_READ)", drop.getMessage());
     }
 
     @Test
     void fromTheSpec() {
-        ContainerSpec spec = ContainerSpec.builder().command("true").setting("cap-add", "NET_BIND_SERVICE")
-                .setting("cap-drop", "ALL").setting("user", "1000").build();
+        ContainerSpec spec = ContainerSpec.builder().command("true").capabilities(CapabilityRequest.parse(false,
+                List.of("NET_BIND_SERVICE"), List.of("ALL"))).setting("user", "1000").build();
         assertEquals(new Op.CapSet(NET_BIND_SERVICE, NET_BIND_SERVICE, NET_BIND_SERVICE, NET_BIND_SERVICE,
                 NET_BIND_SERVICE), CapabilityPolicy.plan(spec, LAST, ALL40));
-        ContainerSpec privileged = ContainerSpec.builder().command("true").setting("privileged", "").build();
+        ContainerSpec privileged = ContainerSpec.builder().command("true")
+                .capabilities(CapabilityRequest.parse(true, List.of(), List.of())).build();
         assertEquals(ALL40, CapabilityPolicy.plan(privileged, LAST, ALL40).bounding());
     }
 }

@@ -2,7 +2,6 @@ package io.cordon.stage.nonewprivs;
 
 import io.cordon.api.Availability;
 import io.cordon.api.ContainerSpec;
-import io.cordon.api.CordonException;
 import io.cordon.api.IsolationStage;
 import io.cordon.api.StageContext;
 import io.cordon.api.StageRun;
@@ -15,14 +14,14 @@ import java.util.Set;
 import org.osgi.service.component.annotations.Component;
 
 /**
- * {@code --security-opt no-new-privileges[=true|false]} (also {@code :true}, as Docker
- * accepts): prctl(PR_SET_NO_NEW_PRIVS) after the capabilities are set, so no exec in the
- * container can gain privileges through a setuid bit or file capabilities. The last
- * value given wins; {@code false} asks for nothing.
+ * {@code --security-opt no-new-privileges[=true|false]} (the spec decides it, the last
+ * value winning): prctl(PR_SET_NO_NEW_PRIVS) after the capabilities are set, so no exec in
+ * the container can gain privileges through a setuid bit or file capabilities. Off asks
+ * for nothing in the plan.
  */
 @Component(property = IsolationStage.ORDER + ":Integer=130")
 public class NoNewPrivilegesStage implements IsolationStage {
-    static final String KEY = "no-new-privileges";
+    static final String KEY = ContainerSpec.REQ_NO_NEW_PRIVILEGES;
 
     @Override
     public String name() {
@@ -53,29 +52,11 @@ public class NoNewPrivilegesStage implements IsolationStage {
 
     @Override
     public StageRun open(StageContext context) {
-        boolean on = requested(context.spec());
+        boolean on = context.spec().noNewPrivileges().on();
         return plan -> {
             if (on) {
                 plan.add(Phase.NO_NEW_PRIVS, new Op.NoNewPrivs());
             }
         };
-    }
-
-    /** Whether the last --security-opt no-new-privileges value turns it on. */
-    static boolean requested(ContainerSpec spec) {
-        Boolean on = null;
-        for (String v : spec.settings(ContainerSpec.SECURITY_OPT)) {
-            if (!ContainerSpec.securityOptKind(v).equals(KEY)) {
-                continue;
-            }
-            String value = v.substring(KEY.length());
-            on = switch (value) {
-                case "", "=true", ":true" -> true;
-                case "=false", ":false" -> false;
-                default -> throw new CordonException("--security-opt " + v + ": expected " + KEY + ", " + KEY
-                        + "=true or " + KEY + "=false");
-            };
-        }
-        return on != null && on;
     }
 }

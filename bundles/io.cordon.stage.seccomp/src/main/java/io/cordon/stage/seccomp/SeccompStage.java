@@ -1,10 +1,12 @@
 package io.cordon.stage.seccomp;
 
 import io.cordon.api.Availability;
+import io.cordon.api.Capability;
 import io.cordon.api.ContainerSpec;
 import io.cordon.api.CordonException;
 import io.cordon.api.IsolationStage;
 import io.cordon.api.StageContext;
+import io.cordon.api.SeccompProfile;
 import io.cordon.api.StageRun;
 import io.cordon.api.plan.Op;
 import io.cordon.api.plan.Phase;
@@ -26,7 +28,9 @@ import java.util.regex.Pattern;
 import org.osgi.service.component.annotations.Component;
 
 /**
- * Seccomp: a syscall filter installed as the last step before exec. Without a
+ * Seccomp: a syscall filter, installed before the uid and capability changes (the
+ * kernel requires CAP_SYS_ADMIN for a filter without no_new_privs, as runc does it),
+ * or as the last step before exec with no-new-privileges. Without a
  * flag the container gets cordon's default profile ({@code cordon-default.json}
  * in this bundle); {@code --security-opt seccomp=PATH} loads an OCI or Docker
  * profile instead and {@code seccomp=unconfined} turns filtering off. Profiles
@@ -34,8 +38,8 @@ import org.osgi.service.component.annotations.Component;
  */
 @Component(property = IsolationStage.ORDER + ":Integer=0")
 public class SeccompStage implements IsolationStage {
-    /** The requirement key of {@code --security-opt seccomp=…}. */
-    public static final String REQUIREMENT = "seccomp";
+    /** The requirement key of a spec that asks for a seccomp profile. */
+    public static final String REQUIREMENT = ContainerSpec.REQ_SECCOMP;
     static final String DEFAULT_PROFILE = "cordon-default.json";
     static final String DEFAULT_ORIGIN = "cordon's default seccomp profile";
     private static final int SIGSYS = 31;
@@ -80,48 +84,23 @@ public class SeccompStage implements IsolationStage {
 
     @Override
     public StageRun open(StageContext context) {
-        return new Run(Choice.of(context.spec()), context.spec());
-    }
-
-    /** What the spec asks for: the default profile, no filter, or a profile file. */
-    record Choice(boolean unconfined, Optional<Path> file, String flag) {
-        static Choice of(ContainerSpec spec) {
-            Choice c = new Choice(false, Optional.empty(), "");
-            for (String v : spec.settings(ContainerSpec.SECURITY_OPT)) {
-                if (!ContainerSpec.securityOptKind(v).equals(REQUIREMENT)) {
-                    continue;
-                }
-                String flag = "--security-opt " + v;
-                String value = v.length() > REQUIREMENT.length() ? v.substring(REQUIREMENT.length() + 1) : "";
-                if (value.isEmpty()) {
-                    throw new CordonException(flag + ": expected seccomp=PATH (a JSON profile) or seccomp=unconfined");
-                }
-                if (value.equals("unconfined")) {
-                    c = new Choice(true, Optional.empty(), flag);
-                } else if (value.equals("builtin")) {
-                    c = new Choice(false, Optional.empty(), flag);
-                } else {
-                    c = new Choice(false, Optional.of(Path.of(value).toAbsolutePath().normalize()), flag);
-                }
-            }
-            return c;
-        }
+        return new Run(context.spec());
     }
 
     private final class Run implements StageRun {
-        private final Choice choice;
+        private final SeccompProfile choice;
         private final ContainerSpec spec;
         private FilterCache.Compiled compiled;
         private String origin = DEFAULT_ORIGIN;
 
-        Run(Choice choice, ContainerSpec spec) {
-            this.choice = choice;
+        Run(ContainerSpec spec) {
+            this.choice = spec.seccomp();
             this.spec = spec;
         }
 
         @Override
         public void prepare() {
-            if (choice.unconfined()) {
+            if (choice.kind() == SeccompProfile.Kind.UNCONFINED) {
                 return;
             }
             Arch arch = Arch.host().orElseThrow(() -> new CordonException("seccomp: unsupported architecture "
@@ -129,19 +108,22 @@ public class SeccompStage implements IsolationStage {
             byte[] profile;
             if (choice.file().isPresent()) {
                 Path file = choice.file().get();
+                String flag = choice.source().orElse("seccomp profile");
                 origin = "seccomp profile " + file;
                 try {
                     profile = Files.readAllBytes(file);
                 } catch (NoSuchFileException e) {
-                    throw new CordonException(choice.flag() + ": no such file " + file);
+                    throw new CordonException(flag + ": no such file " + file);
                 } catch (IOException e) {
-                    throw new CordonException(choice.flag() + ": cannot read " + file + ": " + e.getMessage());
+                    throw new CordonException(flag + ": cannot read " + file + ": " + e.getMessage());
                 }
             } else {
                 profile = defaultProfile();
             }
             int[] kernel = kernelVersion();
-            Resolver.Context ctx = new Resolver.Context(arch, Capabilities.bounding(spec), kernel[0], kernel[1]);
+            // Moby's rules that depend on capabilities see the container's own set, which the spec decides.
+            Resolver.Context ctx = new Resolver.Context(arch, Capability.capNames(spec.capabilities().resulting()),
+                    kernel[0], kernel[1]);
             compiled = cache.get(profile, origin, ctx);
             for (String note : compiled.notes()) {
                 LOG.log(Level.FINE, "{0}: {1}", new Object[] {origin, note});
@@ -155,15 +137,9 @@ public class SeccompStage implements IsolationStage {
                 // and the identity and capability phases take that away. So, as runc does, the filter goes
                 // in before them (last in the LSM label phase) unless no_new_privs is asked for; the
                 // profile then also governs the setresuid, capset and prctl calls that follow.
-                plan.add(noNewPrivileges() ? Phase.SECCOMP : Phase.LSM_LABEL,
+                plan.add(spec.noNewPrivileges().on() ? Phase.SECCOMP : Phase.LSM_LABEL,
                         new Op.Seccomp(compiled.flags(), compiled.program()));
             }
-        }
-
-        private boolean noNewPrivileges() {
-            return spec.settings(ContainerSpec.SECURITY_OPT).stream()
-                    .anyMatch(o -> ContainerSpec.securityOptKind(o).equals("no-new-privileges")
-                            && !o.endsWith("=false") && !o.endsWith(":false"));
         }
 
         @Override

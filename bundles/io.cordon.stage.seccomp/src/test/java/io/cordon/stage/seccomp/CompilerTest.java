@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.cordon.api.Capability;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -53,7 +54,7 @@ class CompilerTest {
                 "-1 (a tracer's skipped syscall) gets the default action, as in libseccomp");
 
         Resolver.Resolved arm = Resolver.resolve(ProfileParser.parse(TestData.cordonDefault(), "default"),
-                new Resolver.Context(Arch.AARCH64, Capabilities.DOCKER_DEFAULT, 6, 18));
+                new Resolver.Context(Arch.AARCH64, Capability.capNames(Capability.DOCKER_DEFAULT), 6, 18));
         BpfInterpreter a = new BpfInterpreter(Compiler.compile(arm, "default"));
         int armRead = Arch.AARCH64.syscall("read").orElseThrow();
         assertEquals(Action.ALLOW, a.run(armRead, Arch.AARCH64.auditArch(), 0, new long[6]).action());

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.cordon.api.Capability;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -45,7 +46,7 @@ class DifferentialTest {
         Path source = Path.of("src/test/c/libseccomp-export.c").toAbsolutePath();
         Path header = Path.of("/usr/include/seccomp.h");
         if (!Files.isRegularFile(header)) {
-            fail(header + " is missing: install libseccomp-dev (apt-get install libseccomp-dev; .ci/run does)");
+            fail(header + " is missing: install libseccomp-dev (apt-get install libseccomp-dev; bin/test does)");
         }
         Exec gcc = exec(List.of("gcc", "-std=gnu11", "-O2", "-Wall", "-Wextra", "-Werror", "-o", helper.toString(),
                 source.toString(), "-lseccomp"), new byte[0]);
@@ -64,7 +65,7 @@ class DifferentialTest {
         try {
             p = new ProcessBuilder(cmd).start();
         } catch (IOException e) {
-            fail("cannot run " + cmd.get(0) + ": " + e.getMessage() + " (install it; .ci/run does)");
+            fail("cannot run " + cmd.get(0) + ": " + e.getMessage() + " (install it; bin/test does)");
             throw e;
         }
         CompletableFuture<byte[]> out = CompletableFuture.supplyAsync(() -> readAll(p.getInputStream()));
@@ -228,7 +229,7 @@ class DifferentialTest {
         compare("docker default", moby, TestData.X86_DEFAULT_CAPS);
         compare("docker default, every capability", moby, TestData.X86_ALL_CAPS);
         compare("docker default, kernel 4.4", moby,
-                new Resolver.Context(Arch.X86_64, Capabilities.DOCKER_DEFAULT, 4, 4));
+                new Resolver.Context(Arch.X86_64, Capability.capNames(Capability.DOCKER_DEFAULT), 4, 4));
         compare("docker default, old format", TestData.moby("fixtures/default-old-format.json"),
                 TestData.X86_DEFAULT_CAPS);
     }

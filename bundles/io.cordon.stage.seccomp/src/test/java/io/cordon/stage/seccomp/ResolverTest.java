@@ -3,7 +3,7 @@ package io.cordon.stage.seccomp;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.cordon.api.ContainerSpec;
+import io.cordon.api.Capability;
 import java.nio.charset.StandardCharsets;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -45,7 +45,7 @@ class ResolverTest {
         assertTrue(r.notes().stream().anyMatch(n -> n.contains("skipped: ") && n.contains("chown32")),
                 r.notes().toString());
         Resolver.Resolved old = Resolver.resolve(ProfileParser.parse(TestData.moby("default.json"), "d"),
-                new Resolver.Context(Arch.X86_64, Capabilities.DOCKER_DEFAULT, 4, 4));
+                new Resolver.Context(Arch.X86_64, Capability.capNames(Capability.DOCKER_DEFAULT), 4, 4));
         assertEquals(Action.errno(1), old.evaluate(nr("ptrace"), NO_ARGS), "no ptrace before 4.8");
         Resolver.Resolved admin = Resolver.resolve(ProfileParser.parse(TestData.moby("default.json"), "d"),
                 TestData.X86_ALL_CAPS);
@@ -90,29 +90,10 @@ class ResolverTest {
     }
 
     @Test
-    void capabilitiesFollowDockersFlags() {
-        ContainerSpec plain = ContainerSpec.builder().command("true").build();
-        assertEquals(Capabilities.DOCKER_DEFAULT, Capabilities.bounding(plain));
-        ContainerSpec tweaked = ContainerSpec.builder().command("true").setting("cap-add", "sys_admin")
-                .setting("cap-drop", "CAP_CHOWN").setting("cap-drop", "kill").build();
-        Set<String> t = Capabilities.bounding(tweaked);
-        assertTrue(t.contains("CAP_SYS_ADMIN") && !t.contains("CAP_CHOWN") && !t.contains("CAP_KILL")
-                && t.contains("CAP_SETUID"), t.toString());
-        ContainerSpec none = ContainerSpec.builder().command("true").setting("cap-drop", "ALL")
-                .setting("cap-add", "NET_RAW").build();
-        assertEquals(Set.of("CAP_NET_RAW"), Capabilities.bounding(none));
-        ContainerSpec all = ContainerSpec.builder().command("true").setting("cap-add", "all")
-                .setting("cap-drop", "SYS_BOOT").build();
-        assertEquals(Capabilities.ALL.size() - 1, Capabilities.bounding(all).size());
-        ContainerSpec priv = ContainerSpec.builder().command("true").setting("privileged", "").build();
-        assertEquals(Set.copyOf(Capabilities.ALL), Capabilities.bounding(priv));
-    }
-
-    @Test
     void cordonsDefaultNeedsNoSkippedNamesOnEitherArchitecture() {
         for (Arch a : Arch.values()) {
             Resolver.Resolved r = Resolver.resolve(ProfileParser.parse(TestData.cordonDefault(), "default"),
-                    new Resolver.Context(a, Set.copyOf(Capabilities.ALL), 6, 18));
+                    new Resolver.Context(a, Capability.capNames(Capability.KNOWN), 6, 18));
             assertEquals(java.util.List.of(), r.notes(), a.id());
         }
     }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.cordon.api.CapabilityRequest;
 import io.cordon.api.ContainerSpec;
 import io.cordon.api.CordonException;
 import io.cordon.api.StageContext;
@@ -53,7 +54,7 @@ class SeccompStageTest {
     void withoutAFlagTheDefaultProfileIsInstalledBeforeCapabilitiesAreDropped() throws Exception {
         // Without no_new_privs installing a filter needs CAP_SYS_ADMIN, so it goes before the
         // identity and capability phases; with no_new_privs it is the last step before exec.
-        assertEquals(Phase.SECCOMP, plan(spec().setting(ContainerSpec.SECURITY_OPT, "no-new-privileges").build())
+        assertEquals(Phase.SECCOMP, plan(spec().securityOpts(List.of("no-new-privileges")).build())
                 .get(0).phase());
         List<PlanEntry> entries = plan(spec().build());
         assertEquals(1, entries.size());
@@ -67,9 +68,9 @@ class SeccompStageTest {
 
     @Test
     void unconfinedContributesNothing() throws Exception {
-        assertEquals(List.of(), plan(spec().setting(ContainerSpec.SECURITY_OPT, "seccomp=unconfined").build()));
-        assertEquals(1, plan(spec().setting(ContainerSpec.SECURITY_OPT, "seccomp=unconfined")
-                .setting(ContainerSpec.SECURITY_OPT, "seccomp=builtin").build()).size(), "the last one wins");
+        assertEquals(List.of(), plan(spec().securityOpts(List.of("seccomp=unconfined")).build()));
+        assertEquals(1, plan(spec().securityOpts(List.of("seccomp=unconfined", "seccomp=builtin")).build()).size(),
+                "the last one wins");
     }
 
     @Test
@@ -77,7 +78,7 @@ class SeccompStageTest {
         Path f = dir.resolve("p.json");
         Files.writeString(f, "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"flags\":[\"SECCOMP_FILTER_FLAG_LOG\"],"
                 + "\"syscalls\":[{\"names\":[\"getcwd\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":5}]}");
-        Op.Seccomp op = (Op.Seccomp) plan(spec().setting(ContainerSpec.SECURITY_OPT, "seccomp=" + f).build()).get(0)
+        Op.Seccomp op = (Op.Seccomp) plan(spec().securityOpts(List.of("seccomp=" + f)).build()).get(0)
                 .op();
         assertEquals(2, op.flags());
         BpfInterpreter bpf = new BpfInterpreter(op.filter());
@@ -108,23 +109,51 @@ class SeccompStageTest {
     @Test
     void badFlagsAndFilesAreOneLineErrors(@TempDir Path dir) throws Exception {
         CordonException empty = assertThrows(CordonException.class,
-                () -> plan(spec().setting(ContainerSpec.SECURITY_OPT, "seccomp=").build()));
+                () -> plan(spec().securityOpts(List.of("seccomp=")).build()));
         assertTrue(empty.getMessage().startsWith("--security-opt seccomp=: expected"), empty.getMessage());
         CordonException missing = assertThrows(CordonException.class, () -> plan(spec()
-                .setting(ContainerSpec.SECURITY_OPT, "seccomp=" + dir.resolve("nope.json")).build()));
+                .securityOpts(List.of("seccomp=" + dir.resolve("nope.json"))).build()));
         assertTrue(missing.getMessage().contains("no such file"), missing.getMessage());
         Path bad = dir.resolve("bad.json");
         Files.writeString(bad, "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":[{\"names\":[\"read\"],"
                 + "\"action\":\"SCMP_ACT_ALLOW\",\"args\":[{\"index\":6,\"value\":0,\"op\":\"SCMP_CMP_EQ\"}]}]}");
         ProfileException e = assertThrows(ProfileException.class,
-                () -> plan(spec().setting(ContainerSpec.SECURITY_OPT, "seccomp=" + bad).build()));
+                () -> plan(spec().securityOpts(List.of("seccomp=" + bad)).build()));
         assertEquals("seccomp profile " + bad + ": syscalls[0].args[0].index: 6 is out of range: a syscall has"
                 + " arguments 0..5", e.getMessage());
     }
 
     @Test
     void otherSecurityOptionsAreNotOurs() throws Exception {
-        assertEquals(1, plan(spec().setting(ContainerSpec.SECURITY_OPT, "apparmor=unconfined")
-                .setting(ContainerSpec.SECURITY_OPT, "no-new-privileges").build()).size());
+        assertEquals(1, plan(spec().securityOpts(List.of("apparmor=unconfined", "no-new-privileges")).build()).size());
+    }
+
+    @Test
+    void theLastNoNewPrivilegesDecidesWhereTheFilterGoes() throws Exception {
+        // Turned off again, no_new_privs is not set, so the filter must go in while cordon still has
+        // CAP_SYS_ADMIN: in the seccomp phase the kernel would refuse it (EACCES) and the launch would fail.
+        assertEquals(Phase.LSM_LABEL, plan(spec().securityOpts(List.of("no-new-privileges",
+                "no-new-privileges:false")).build()).get(0).phase());
+        assertEquals(Phase.SECCOMP, plan(spec().securityOpts(List.of("no-new-privileges:false",
+                "no-new-privileges")).build()).get(0).phase());
+        assertEquals(Phase.LSM_LABEL, plan(spec().securityOpts(List.of("no-new-privileges=false")).build()).get(0)
+                .phase());
+    }
+
+    @Test
+    void theSpecsCapabilitySetDecidesMobysConditionalRules() throws Exception {
+        // cordon's default profile allows reboot only to a container with CAP_SYS_BOOT, as Docker's does.
+        int reboot = Arch.X86_64.syscall("reboot").orElseThrow();
+        Op.Seccomp plain = (Op.Seccomp) plan(spec().build()).get(0).op();
+        assertEquals(Action.errno(1), new BpfInterpreter(plain.filter()).run(reboot, Arch.X86_64.auditArch(), 0,
+                new long[6]).action());
+        Op.Seccomp boot = (Op.Seccomp) plan(spec().capabilities(CapabilityRequest.parse(false, List.of("sys_boot"),
+                List.of())).build()).get(0).op();
+        assertEquals(Action.ALLOW, new BpfInterpreter(boot.filter()).run(reboot, Arch.X86_64.auditArch(), 0,
+                new long[6]).action());
+        Op.Seccomp privileged = (Op.Seccomp) plan(spec().capabilities(CapabilityRequest.parse(true, List.of(),
+                List.of())).build()).get(0).op();
+        assertEquals(Action.ALLOW, new BpfInterpreter(privileged.filter()).run(reboot, Arch.X86_64.auditArch(), 0,
+                new long[6]).action());
     }
 }

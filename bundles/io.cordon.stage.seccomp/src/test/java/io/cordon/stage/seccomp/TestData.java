@@ -2,6 +2,7 @@ package io.cordon.stage.seccomp;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.cordon.api.Capability;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -18,9 +19,10 @@ import java.util.Set;
  */
 final class TestData {
     /** Docker's default capabilities, the kernel this runs on. */
-    static final Resolver.Context X86_DEFAULT_CAPS = new Resolver.Context(Arch.X86_64, Capabilities.DOCKER_DEFAULT, 6,
-            18);
-    static final Resolver.Context X86_ALL_CAPS = new Resolver.Context(Arch.X86_64, Set.copyOf(Capabilities.ALL), 6, 18);
+    static final Resolver.Context X86_DEFAULT_CAPS = new Resolver.Context(Arch.X86_64,
+            Capability.capNames(Capability.DOCKER_DEFAULT), 6, 18);
+    static final Resolver.Context X86_ALL_CAPS = new Resolver.Context(Arch.X86_64,
+            Capability.capNames(Capability.KNOWN), 6, 18);
 
     /** Moby's default profile and its test fixtures, from Debian's golang-github-docker-docker-dev. */
     static final Path MOBY = Path.of("/usr/share/gocode/src/github.com/docker/docker/profiles/seccomp");
@@ -44,7 +46,7 @@ final class TestData {
     /** A missing file fails the test (never skips it), naming the package that ships it. */
     static byte[] read(Path file, String debianPackage) {
         assertTrue(Files.isRegularFile(file), file + " is missing: install " + debianPackage + " (apt-get install "
-                + debianPackage + "; .ci/run does)");
+                + debianPackage + "; bin/test does)");
         try {
             return Files.readAllBytes(file);
         } catch (IOException e) {

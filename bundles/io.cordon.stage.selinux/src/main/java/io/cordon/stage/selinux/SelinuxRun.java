@@ -1,6 +1,7 @@
 package io.cordon.stage.selinux;
 
 import io.cordon.api.CordonException;
+import io.cordon.api.SelinuxLabel;
 import io.cordon.api.StageContext;
 import io.cordon.api.StageRun;
 import io.cordon.api.plan.Op;
@@ -64,7 +65,9 @@ final class SelinuxRun implements StageRun {
     @Override
     public void prepare() {
         if (options.disabled()) {
-            notes.add(runsUnlabelled("--security-opt " + options.disabledBy().get()));
+            SelinuxLabel label = options.label();
+            notes.add(runsUnlabelled(label.disabledBy().orElseThrow() + (label.anyPart()
+                    ? " (which, as in Docker, overrides the label parts also asked for)" : "")));
             return;
         }
         Optional<LxcContexts> lxc = host.lxcContexts();

@@ -1,7 +1,6 @@
 package io.cordon.stage.selinux;
 
 import io.cordon.api.Availability;
-import io.cordon.api.ContainerSpec;
 import io.cordon.api.IsolationStage;
 import io.cordon.api.StageContext;
 import io.cordon.api.StageRun;
@@ -64,26 +63,8 @@ public class SelinuxStage implements IsolationStage {
 
     @Override
     public StageRun open(StageContext context) {
+        // The nonewprivs stage sets no_new_privs; this stage only needs to know for its explanations.
         return new SelinuxRun(host, pairs, context, LabelOptions.of(context.spec()),
-                noNewPrivileges(context.spec()));
-    }
-
-    /**
-     * Whether the last {@code --security-opt no-new-privileges} turns it on; the nonewprivs stage owns the flag
-     * and its errors, this stage only needs to know for its explanations.
-     */
-    static boolean noNewPrivileges(ContainerSpec spec) {
-        boolean on = false;
-        for (String v : spec.settings(ContainerSpec.SECURITY_OPT)) {
-            if (ContainerSpec.securityOptKind(v).equals("no-new-privileges")) {
-                String value = v.substring("no-new-privileges".length());
-                if (value.isEmpty() || value.equals("=true") || value.equals(":true")) {
-                    on = true;
-                } else if (value.equals("=false") || value.equals(":false")) {
-                    on = false;
-                }
-            }
-        }
-        return on;
+                context.spec().noNewPrivileges().on());
     }
 }

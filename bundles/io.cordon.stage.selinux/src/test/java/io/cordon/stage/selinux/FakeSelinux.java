@@ -101,10 +101,6 @@ final class FakeSelinux extends SelinuxHost {
     }
 
     static ContainerSpec spec(String... securityOpts) {
-        ContainerSpec.Builder b = ContainerSpec.builder().command("true");
-        for (String o : securityOpts) {
-            b.setting(ContainerSpec.SECURITY_OPT, o);
-        }
-        return b.build();
+        return ContainerSpec.builder().command("true").securityOpts(java.util.List.of(securityOpts)).build();
     }
 }

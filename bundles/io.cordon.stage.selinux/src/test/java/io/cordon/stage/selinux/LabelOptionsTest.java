@@ -3,11 +3,8 @@ package io.cordon.stage.selinux;
 import static io.cordon.stage.selinux.FakeSelinux.spec;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.cordon.api.CordonException;
-import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -37,7 +34,8 @@ class LabelOptionsTest {
     @Test
     void levelsWithCommasAndRangesSurviveParsing() {
         LabelOptions o = LabelOptions.of(spec("label=level:s0-s0:c0,c5.c9"));
-        assertEquals(Optional.of("s0-s0:c0,c5.c9"), o.level());
+        assertEquals(Optional.of("s0-s0:c0,c5.c9"), o.label().level());
+        assertEquals("system_u:system_r:container_t:s0-s0:c0,c5.c9", o.process(LXC_PROCESS).toString());
     }
 
     @Test
@@ -63,8 +61,6 @@ class LabelOptionsTest {
         LabelOptions o = LabelOptions.of(spec("label=type:a_t", "label=level:s0:c1,c2", "seccomp=unconfined",
                 "label:type:b_t", "no-new-privileges", "label=level:s0:c3,c4"));
         assertEquals("system_u:system_r:b_t:s0:c3,c4", o.process(LXC_PROCESS).toString());
-        assertEquals(List.of("label=type:a_t", "label=level:s0:c1,c2", "label:type:b_t", "label=level:s0:c3,c4"),
-                o.flags(), "only the label flags");
     }
 
     @Test
@@ -73,7 +69,7 @@ class LabelOptionsTest {
             LabelOptions o = LabelOptions.of(spec(flag));
             assertTrue(o.disabled(), flag);
             assertFalse(o.asked(), flag);
-            assertEquals(Optional.of(flag), o.disabledBy());
+            assertEquals(Optional.of("--security-opt " + flag), o.label().disabledBy());
         }
         assertFalse(LabelOptions.of(spec()).disabled());
         assertFalse(LabelOptions.of(spec()).asked());
@@ -81,41 +77,10 @@ class LabelOptionsTest {
     }
 
     @Test
-    void disableWithALabelIsRefused() {
-        CordonException e = assertThrows(CordonException.class,
-                () -> LabelOptions.of(spec("label=type:a_t", "label=disable")));
-        assertEquals("--security-opt label=disable turns labelling off, yet --security-opt label=type:a_t asks for"
-                + " a label: give one or the other", e.getMessage());
-    }
-
-    @ParameterizedTest
-    @CsvSource(delimiter = '|', quoteCharacter = '`', value = {
-        "label|--security-opt label: expected label=KEY:VALUE with KEY one of user, role, type, level or filetype"
-                + " (e.g. label=type:container_t), or label=disable",
-        "label=|--security-opt label=: expected label=KEY:VALUE with KEY one of user, role, type, level or filetype"
-                + " (e.g. label=type:container_t), or label=disable",
-        "label=type|--security-opt label=type: expected label=KEY:VALUE with KEY one of user, role, type, level or"
-                + " filetype (e.g. label=type:container_t), or label=disable",
-        "label=type=container_t|--security-opt label=type=container_t: expected label=KEY:VALUE with KEY one of"
-                + " user, role, type, level or filetype (e.g. label=type:container_t), or label=disable",
-        "label=kind:x|--security-opt label=kind:x: unknown label option 'kind'; use user, role, type, level or"
-                + " filetype followed by ':' and a value, or label=disable",
-        "label=nested|--security-opt label=nested: expected label=KEY:VALUE with KEY one of user, role, type, level"
-                + " or filetype (e.g. label=type:container_t), or label=disable",
-        "label=type:|--security-opt label=type:: type needs a value, e.g. label=type:container_t",
-        "label=level:|--security-opt label=level:: level needs a value, e.g. label=level:s0:c1,c2",
-        "label=type:a b_t|--security-opt label=type:a b_t: 'a b_t' is not an SELinux type (letters, digits, '_',"
-                + " '.' and '-')",
-        "label=type:x\"_t|--security-opt label=type:x\"_t: 'x\"_t' is not an SELinux type (letters, digits, '_',"
-                + " '.' and '-')",
-        "label=level:s0 c1|--security-opt label=level:s0 c1: 's0 c1' is not an SELinux level (e.g. s0 or"
-                + " s0:c1,c2)",
-        "selinux=type:x_t|--security-opt selinux=type:x_t: SELinux options are written label=KEY:VALUE, e.g."
-                + " --security-opt label=type:container_t"})
-    void badFormsAreOneLineErrorsSayingWhatToWrite(String flag, String message) {
-        CordonException e = assertThrows(CordonException.class, () -> LabelOptions.of(spec(flag)));
-        assertEquals(message, e.getMessage());
-        assertFalse(e.getMessage().contains("\n"));
+    void disableWithALabelTurnsLabellingOffAsInDocker() {
+        LabelOptions o = LabelOptions.of(spec("label=type:a_t", "label=disable"));
+        assertTrue(o.disabled());
+        assertFalse(o.asked(), "the parts are unused once labelling is off");
     }
 
     @Test

@@ -179,6 +179,25 @@ class IdentityIT {
     }
 
     @Test
+    void theLastNoNewPrivilegesWinsForEveryStageThatReadsIt() {
+        // Turned on and then off: no_new_privs stays unset, so the seccomp filter has to go in while cordon
+        // still holds CAP_SYS_ADMIN; a stage that read "any occurrence" would put it last and the kernel would
+        // refuse it (EACCES, exit 125).
+        Cordon.Result off = Cordon.run("run", "--security-opt", "no-new-privileges", "--security-opt",
+                "no-new-privileges:false", "--", "true");
+        assertEquals(0, off.code(), off.err());
+        assertEquals("", off.err());
+        Cordon.Result offStatus = Cordon.run("run", "--security-opt", "no-new-privileges", "--security-opt",
+                "no-new-privileges:false", "--", "grep", "-E", "^(NoNewPrivs|Seccomp):", "/proc/self/status");
+        assertEquals(List.of("NoNewPrivs:\t0", "Seccomp:\t2"), offStatus.lines(), offStatus.err());
+        Cordon.Result on = Cordon.run("run", "--security-opt", "no-new-privileges:false", "--security-opt",
+                "no-new-privileges", "--", "grep", "-E", "^(NoNewPrivs|Seccomp):", "/proc/self/status");
+        assertEquals(0, on.code(), on.err());
+        assertEquals(List.of("NoNewPrivs:\t1", "Seccomp:\t2"), on.lines(), on.err());
+        assertTrue(Cordon.stateEntries().isEmpty(), "state left: " + Cordon.stateEntries());
+    }
+
+    @Test
     void ulimitNofile() {
         Cordon.Result r = Cordon.run("run", "--ulimit", "nofile=100:200", "--", "sh", "-c",
                 "ulimit -n; ulimit -Hn; grep 'Max open files' /proc/self/limits");

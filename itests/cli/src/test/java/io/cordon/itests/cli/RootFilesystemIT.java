@@ -153,7 +153,7 @@ class RootFilesystemIT {
     void prepareRootfsRunsABusyboxRoot(@TempDir Path dir) throws Exception {
         Path busybox = Path.of("/bin/busybox");
         assertTrue(Files.isExecutable(busybox), "busybox-static is needed for --rootfs tests (apt-get install"
-                + " busybox-static; .ci/run does)");
+                + " busybox-static; bin/test does)");
         Path bin = Files.createDirectories(dir.resolve("bin"));
         Files.copy(busybox, bin.resolve("busybox"));
         for (String applet : List.of("sh", "ls", "cat", "echo", "hostname", "ps", "mount", "tr")) {

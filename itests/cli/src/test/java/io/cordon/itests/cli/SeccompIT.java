@@ -32,7 +32,7 @@ class SeccompIT {
     static Path packaged(Path file) {
         String pkg = file.startsWith(MOBY) ? "golang-github-docker-docker-dev" : "golang-github-containers-common";
         assertTrue(Files.isRegularFile(file), file + " is missing: install " + pkg + " (apt-get install " + pkg
-                + "; .ci/run does)");
+                + "; bin/test does)");
         return file;
     }
 

@@ -23,4 +23,24 @@ public interface ContainerRuntime {
 
     /** Send a signal to a running container (id or unique id prefix). */
     void kill(String id, int signal);
+
+    /**
+     * What the kernel enforces for a host process, read from {@code /proc} now: any process, a container's
+     * or not ({@code cordon inspect --pid}).
+     *
+     * @throws CordonException if there is no such process
+     */
+    ProcessIsolation kernelView(int pid);
+
+    /** The host pid of a running container's first process (id or unique prefix). */
+    default int pidOf(String id) {
+        List<ContainerInfo> matches = containers().stream().filter(c -> c.id().startsWith(id)).toList();
+        if (matches.isEmpty()) {
+            throw new CordonException("no running container with id " + id + " (see cordon ps)");
+        }
+        if (matches.size() > 1) {
+            throw new CordonException("id prefix " + id + " matches " + matches.size() + " containers: give more digits");
+        }
+        return matches.get(0).pid();
+    }
 }

@@ -169,6 +169,11 @@ public class Orchestrator implements ContainerRuntime {
     }
 
     @Override
+    public io.cordon.api.ProcessIsolation kernelView(int pid) {
+        return io.cordon.linux.ProcessIsolationReader.of(pid);
+    }
+
+    @Override
     public ChildPlan explain(ContainerSpec spec) {
         RuntimeStageContext launch = new RuntimeStageContext(spec.id(), spec, state.directoryOf(spec.id()), true, this::runningContainer);
         Pipeline p = new Pipeline(launch, StageSelection.select(stages, spec));

@@ -18,7 +18,8 @@ import org.osgi.service.component.annotations.Reference;
     "osgi.command.function=stages",
     "osgi.command.function=ps",
     "osgi.command.function=kill",
-    "osgi.command.function=stats"
+    "osgi.command.function=stats",
+    "osgi.command.function=inspect"
 })
 public class CordonCommands {
     private final CommandLineTool tool;
@@ -55,6 +56,14 @@ public class CordonCommands {
     /** cordon:stats ID: live figures of a running container. */
     public void stats(String... args) {
         call("stats", args);
+    }
+
+    /**
+     * cordon:inspect --kernel ID | --pid PID: what the kernel enforces for a container or any process. Felix
+     * has an {@code inspect} of its own (capabilities and requirements of bundles): type {@code cordon:inspect}.
+     */
+    public void inspect(String... args) {
+        call("inspect", args);
     }
 
     /** cordon:kill [-s SIGNAL] ID. */

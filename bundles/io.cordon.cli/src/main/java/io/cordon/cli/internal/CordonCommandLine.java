@@ -52,6 +52,7 @@ public class CordonCommandLine implements CommandLineTool {
         cl.addSubcommand("ps", new PsCommand(runtime, io));
         cl.addSubcommand("kill", new KillCommand(runtime, io));
         cl.addSubcommand("stats", new StatsCommand(runtime, io));
+        cl.addSubcommand("inspect", new InspectCommand(runtime, io));
         cl.addSubcommand("bench", new BenchCommand(runtime, io));
         cl.setOut(new PrintWriter(out, true));
         cl.setErr(new PrintWriter(err, true));

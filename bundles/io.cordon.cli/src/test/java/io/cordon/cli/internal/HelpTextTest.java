@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 
 /** Each subcommand's help says what that subcommand does and lists only options that work there. */
 class HelpTextTest {
-    private static final List<String> SUBCOMMANDS = List.of("run", "explain", "stages", "ps", "kill", "stats", "bench");
+    private static final List<String> SUBCOMMANDS = List.of("run", "explain", "stages", "ps", "kill", "stats", "inspect", "bench");
 
     /** The help needs no runtime: picocli prints it before any command runs. */
     private static String[] execute(boolean oneShotProcess, String... args) {

@@ -271,7 +271,8 @@ static int at_parent(const struct op *op, char *msg, size_t len)
 			close(fd);
 			return 0;
 		}
-		return failed(msg, len, EEXIST, "mkdir " P IN_ROOT ": exists and is not a directory", path);
+		return refused(msg, len, "mkdir " P IN_ROOT ": exists and is not a directory (symlinks followed in the root)",
+			       path);
 	}
 	return err ? failed(msg, len, err, "%s " P IN_ROOT, verb, path) : 0;
 }
@@ -341,9 +342,11 @@ static int mount_in_root(const struct op *op, char *msg, size_t len)
 	struct stat sst, tst;
 	struct statfs sfs = { 0 };
 
-	if ((t = in_root(target, O_PATH, 0, extra)) < 0)
-		return failed(msg, len, errno, "mount " P " on " P IN_ROOT "%s", what, target,
-			      extra ? " (no symlinks allowed in the path)" : "");
+	if ((t = in_root(target, O_PATH, 0, extra)) < 0 && errno == ELOOP && extra)
+		return refused(msg, len, "mount " P " on " P IN_ROOT ": refused, " P " is or passes through a symlink",
+			       what, target, target);
+	if (t < 0)
+		return failed(msg, len, errno, "mount " P " on " P IN_ROOT, what, target);
 	if (mnt_id(t, &before, &a0) < 0) {
 		err = failed(msg, len, errno, "mount " P " on " P IN_ROOT ": statx", what, target);
 		goto out;

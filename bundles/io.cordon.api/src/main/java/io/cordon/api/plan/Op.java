@@ -350,7 +350,16 @@ public sealed interface Op {
                     : (flags & MountFlags.BIND) != 0 && (flags & MountFlags.REMOUNT) == 0 ? " (host)" : "")
                     + " on " + target + (fstype.isEmpty() ? "" : " type " + fstype) + " (" + MountFlags.names(flags)
                     + (data.isEmpty() ? "" : "," + data) + ")" + ((resolve & NO_SYMLINKS) != 0 ? ", no symlinks" : "")
-                    + (fsMagic != 0 ? ", must be fs 0x" + Integer.toHexString(fsMagic) : "");
+                    + (fsMagic != 0 ? ", must then be " + magicName(fsMagic) : "");
+        }
+
+        private static String magicName(int magic) {
+            return switch (magic) {
+                case PROC_SUPER_MAGIC -> "procfs";
+                case SYSFS_MAGIC -> "sysfs";
+                case TMPFS_MAGIC -> "tmpfs";
+                default -> "filesystem 0x" + Integer.toHexString(magic);
+            };
         }
     }
 

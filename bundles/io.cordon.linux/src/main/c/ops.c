@@ -6,10 +6,12 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <linux/openat2.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -166,6 +168,227 @@ static int op_write_procfs(const struct op *op, char *msg, size_t len)
 	return 0;
 }
 
+/* ---- paths in the container's root ------------------------------------
+ * Every in-root op resolves its path with openat2(RESOLVE_IN_ROOT) on root_fd
+ * and acts on the fd it got (or on its parent's fd and the last name), so a
+ * symlink in the root is followed as the container would follow it and never
+ * leads out of the root, and a path swapped during the launch cannot redirect
+ * the op. root_fd is the directory of the last ROOT op, "/" after PIVOT_ROOT,
+ * or the child's "/" if no ROOT op came first. */
+
+static int root_fd = -1;
+
+#define IN_ROOT " (in root)"
+
+static __attribute__((format(printf, 3, 4))) int
+refused(char *msg, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, len, fmt, ap);
+	va_end(ap);
+	return EXDEV;
+}
+
+static int set_root(const char *path)
+{
+	int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (root_fd >= 0)
+		close(root_fd);
+	root_fd = fd;
+	return 0;
+}
+
+/* openat2 in the root; -1 with errno. RESOLVE_IN_ROOT may say EAGAIN when a
+ * rename raced the lookup: the lookup is simply retried. */
+static int in_root(const char *path, int flags, mode_t mode, uint64_t extra)
+{
+	struct open_how how = { .flags = (uint64_t)(flags | O_CLOEXEC), .mode = mode,
+				.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | extra };
+	if (root_fd < 0 && set_root("/") < 0)
+		return -1;
+	for (int tries = 0; ; tries++) {
+		int fd = (int)syscall(SYS_openat2, root_fd, path, &how, sizeof how);
+		if (fd >= 0 || (errno != EAGAIN && errno != EINTR) || tries == 100)
+			return fd;
+	}
+}
+
+/* The parent directory of path (resolved in the root) and the last name. */
+static int in_root_parent(const char *path, const char **name)
+{
+	char parent[PLAN_MAX_PATH + 1];
+	const char *slash = strrchr(path, '/');
+	size_t n = (size_t)(slash - path);
+
+	memcpy(parent, path, n ? n : 1);
+	parent[n ? n : 1] = 0;
+	*name = slash + 1;
+	return in_root(parent, O_PATH | O_DIRECTORY, 0, 0);
+}
+
+/* The ops that make or change one entry: resolve its parent directory in the
+ * root, then act on (parent fd, last name) without following a last symlink. */
+static int at_parent(const struct op *op, char *msg, size_t len)
+{
+	static const char *const verbs[OP_MAX + 1] = {
+		[OP_MKDIR_IN_ROOT] = "mkdir", [OP_MKNOD_IN_ROOT] = "mknod",
+		[OP_SYMLINK_IN_ROOT] = "symlink", [OP_CHOWN_IN_ROOT] = "chown", [OP_UNLINK_IN_ROOT] = "unlink",
+	};
+	const char *path = op->s[op->code == OP_SYMLINK_IN_ROOT], *verb = verbs[op->code], *name;
+	int dfd = in_root_parent(path, &name), rc = -1, err;
+	mode_t old;
+
+	if (dfd < 0)
+		return failed(msg, len, errno, "%s " P IN_ROOT ": resolve its parent", verb, path);
+	switch (op->code) {
+	case OP_MKDIR_IN_ROOT:
+		rc = mkdirat(dfd, name, (mode_t)op->n[0]);
+		break;
+	case OP_MKNOD_IN_ROOT:
+		old = umask(0); /* the mode is meant exactly */
+		rc = mknodat(dfd, name, (mode_t)op->n[0], makedev(op->n[1], op->n[2]));
+		umask(old);
+		break;
+	case OP_SYMLINK_IN_ROOT:
+		rc = symlinkat(op->s[0], dfd, name);
+		break;
+	case OP_CHOWN_IN_ROOT:
+		rc = fchownat(dfd, name, (uid_t)op->n[0], (gid_t)op->n[1], AT_SYMLINK_NOFOLLOW);
+		break;
+	case OP_UNLINK_IN_ROOT:
+		rc = unlinkat(dfd, name, 0);
+		break;
+	}
+	err = rc < 0 ? errno : 0;
+	close(dfd);
+	if (err == EEXIST && op->code == OP_MKDIR_IN_ROOT) {
+		/* What is there must be a directory, also through a symlink followed in the root. */
+		int fd = in_root(path, O_PATH | O_DIRECTORY, 0, 0);
+		if (fd >= 0) {
+			close(fd);
+			return 0;
+		}
+		return refused(msg, len, "mkdir " P IN_ROOT ": exists and is not a directory (symlinks followed in the root)",
+			       path);
+	}
+	return err ? failed(msg, len, err, "%s " P IN_ROOT, verb, path) : 0;
+}
+
+/* Only a regular file is written: a device or FIFO the root planted is never opened. */
+static int write_file_in_root(const struct op *op, char *msg, size_t len)
+{
+	int flags = O_WRONLY | O_NOCTTY | O_NONBLOCK;
+	struct stat st;
+	int fd = in_root(op->s[0], O_PATH, 0, 0);
+
+	if (fd >= 0) {
+		int rc = fstat(fd, &st);
+		close(fd);
+		if (rc == 0 && !S_ISREG(st.st_mode))
+			return refused(msg, len, "write " P IN_ROOT ": not a regular file", op->s[0]);
+	} else if (errno != ENOENT) {
+		return failed(msg, len, errno, "write " P IN_ROOT, op->s[0]);
+	}
+	if (op->n[1] & 1)
+		flags |= O_CREAT;
+	if (op->n[1] & 2)
+		flags |= O_TRUNC;
+	if (op->n[1] & 4)
+		flags |= O_APPEND;
+	if ((fd = in_root(op->s[0], flags, (mode_t)op->n[0], 0)) < 0)
+		return failed(msg, len, errno, "write " P IN_ROOT, op->s[0]);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return refused(msg, len, "write " P IN_ROOT ": not a regular file", op->s[0]);
+	}
+	ssize_t n = write(fd, op->blob.p, op->blob.len);
+	int err = errno;
+	close(fd);
+	if (n < 0)
+		return failed(msg, len, err, "write " P IN_ROOT, op->s[0]);
+	if ((size_t)n != op->blob.len)
+		return failed(msg, len, EIO, "write " P IN_ROOT " (short write, %zd of %u bytes)",
+			      op->s[0], n, op->blob.len);
+	return 0;
+}
+
+static int mnt_id(int fd, uint64_t *id, uint64_t *attr)
+{
+	struct statx sx;
+	if (statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &sx) < 0)
+		return -1;
+	*id = sx.stx_mnt_id;
+	*attr = sx.stx_attributes & sx.stx_attributes_mask;
+	return 0;
+}
+
+/* mount(2) onto the resolved target through /proc/self/fd/N (a bind's source
+ * likewise), then resolve the target again and check that the mount landed
+ * there: a new mount for a new mount or bind (the bind showing its source), the
+ * same mount for a remount, and the filesystem type the plan demands. */
+static int mount_in_root(const struct op *op, char *msg, size_t len)
+{
+	const char *src = op->s[0], *target = op->s[1];
+	unsigned long flags = (unsigned long)op->n[0];
+	uint64_t extra = (op->n[1] & MNT_NO_SYMLINKS) ? RESOLVE_NO_SYMLINKS : 0, before, after, a0, a1;
+	int bind = (flags & MS_BIND) && !(flags & MS_REMOUNT);
+	int same = (flags & (MS_REMOUNT | MS_SHARED | MS_PRIVATE | MS_SLAVE | MS_UNBINDABLE)) != 0;
+	char tpath[32], spath[32];
+	const char *what = *src ? src : "none";
+	int t, s = -1, t2, err = 0;
+	struct stat sst, tst;
+	struct statfs sfs = { 0 };
+
+	if ((t = in_root(target, O_PATH, 0, extra)) < 0 && errno == ELOOP && extra)
+		return refused(msg, len, "mount " P " on " P IN_ROOT ": refused, " P " is or passes through a symlink",
+			       what, target, target);
+	if (t < 0)
+		return failed(msg, len, errno, "mount " P " on " P IN_ROOT, what, target);
+	if (mnt_id(t, &before, &a0) < 0) {
+		err = failed(msg, len, errno, "mount " P " on " P IN_ROOT ": statx", what, target);
+		goto out;
+	}
+	if (bind) {
+		s = (op->n[1] & MNT_SOURCE_IN_ROOT) ? in_root(src, O_PATH, 0, 0) : open(src, O_PATH | O_CLOEXEC);
+		if (s < 0 || fstat(s, &sst) < 0) {
+			err = failed(msg, len, errno, "mount " P "%s on " P IN_ROOT ": open source", src,
+				     (op->n[1] & MNT_SOURCE_IN_ROOT) ? IN_ROOT : "", target);
+			goto out;
+		}
+		snprintf(spath, sizeof spath, "/proc/self/fd/%d", s);
+	}
+	snprintf(tpath, sizeof tpath, "/proc/self/fd/%d", t);
+	if (mount(bind ? spath : or_null(src), tpath, or_null(op->s[2]), flags, or_null(op->s[3])) < 0) {
+		err = failed(msg, len, errno, "mount " P " on " P IN_ROOT, what, target);
+		goto out;
+	}
+	if ((t2 = in_root(target, O_PATH, 0, extra)) < 0) {
+		err = failed(msg, len, errno, "mount " P " on " P IN_ROOT ": resolve again after mounting", what,
+			     target);
+		goto out;
+	}
+	int landed = mnt_id(t2, &after, &a1) == 0 && fstat(t2, &tst) == 0 &&
+		     (same ? after == before
+			   : after != before && (a1 & STATX_ATTR_MOUNT_ROOT) &&
+				     (!bind || (tst.st_dev == sst.st_dev && tst.st_ino == sst.st_ino)));
+	if (!landed)
+		err = refused(msg, len, "mount " P " on " P IN_ROOT ": the mount did not land on " P
+			      " (the path changed during the launch)", what, target, target);
+	else if (op->n[2] && (fstatfs(t2, &sfs) < 0 || (uint32_t)sfs.f_type != (uint32_t)op->n[2]))
+		err = refused(msg, len, "mount " P " on " P IN_ROOT ": " P " is not the expected filesystem"
+			      " (magic 0x%lx, expected 0x%llx)", what, target, target, (unsigned long)sfs.f_type,
+			      (unsigned long long)op->n[2]);
+	close(t2);
+out:
+	if (s >= 0)
+		close(s);
+	close(t);
+	return err;
+}
+
 int run_op(struct plan *p, uint32_t i, int cap_last, char *msg, size_t len)
 {
 	struct op *op = &p->ops[i];
@@ -206,6 +429,8 @@ int run_op(struct plan *p, uint32_t i, int cap_last, char *msg, size_t len)
 			return failed(msg, len, errno, "pivot_root " P ": umount old root", op->s[0]);
 		if (chdir("/") < 0)
 			return failed(msg, len, errno, "pivot_root " P ": chdir /", op->s[0]);
+		if (set_root("/") < 0)
+			return failed(msg, len, errno, "pivot_root " P ": open the new /", op->s[0]);
 		return 0;
 	case OP_SETHOSTNAME:
 		if (sethostname(op->s[0], strlen(op->s[0])) < 0)
@@ -252,6 +477,20 @@ int run_op(struct plan *p, uint32_t i, int cap_last, char *msg, size_t len)
 		return 0;
 	case OP_WRITE_PROCFS:
 		return op_write_procfs(op, msg, len);
+	case OP_ROOT:
+		if (set_root(op->s[0]) < 0)
+			return failed(msg, len, errno, "root " P, op->s[0]);
+		return 0;
+	case OP_MOUNT_IN_ROOT:
+		return mount_in_root(op, msg, len);
+	case OP_WRITE_FILE_IN_ROOT:
+		return write_file_in_root(op, msg, len);
+	case OP_MKDIR_IN_ROOT:
+	case OP_MKNOD_IN_ROOT:
+	case OP_SYMLINK_IN_ROOT:
+	case OP_CHOWN_IN_ROOT:
+	case OP_UNLINK_IN_ROOT:
+		return at_parent(op, msg, len);
 	case OP_EXEC:
 		environ = op->list[1];
 		execvp(op->s[0], op->list[0]);

@@ -20,10 +20,17 @@
 		CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWCGROUP | CLONE_NEWTIME))
 
 static const char *const names[OP_MAX + 1] = {
-	"?", "MOUNT", "UMOUNT", "MKDIR", "MKNOD", "SYMLINK", "PIVOT_ROOT",
-	"SETHOSTNAME", "WRITE_FILE", "SETRLIMIT", "SETGROUPS", "SETRESGID",
-	"SETRESUID", "CAPSET", "NO_NEW_PRIVS", "SECCOMP", "SYSCALL", "CHDIR", "EXEC",
-	"WRITE_PROCFS",
+	[0] = "?",
+#define X(code, name, layout) [code] = #name,
+	OP_TABLE(X)
+#undef X
+};
+
+static const char *const layouts[OP_MAX + 1] = {
+	[0] = "",
+#define X(code, name, layout) [code] = layout,
+	OP_TABLE(X)
+#undef X
 };
 
 /* ---- reading ---------------------------------------------------------- */
@@ -220,7 +227,7 @@ static int blob(struct rd *r, struct blob *b)
 	return bytes(r, 0, &b->p, &b->len);
 }
 
-static int strlist(struct rd *r, char ***out, uint32_t min, const char *what)
+static int strlist(struct rd *r, char ***out)
 {
 	size_t at = r->pos;
 	uint32_t n;
@@ -228,9 +235,7 @@ static int strlist(struct rd *r, char ***out, uint32_t min, const char *what)
 	if (u32(r, &n))
 		return -1;
 	if (n > PLAN_MAX_LIST)
-		return fail(r, at, "%s count %u exceeds limit %u", what, n, PLAN_MAX_LIST);
-	if (n < min)
-		return fail(r, at, "%s count %u, need at least %u", what, n, min);
+		return fail(r, at, "list count %u exceeds limit %u", n, PLAN_MAX_LIST);
 	if (need(r, (size_t)n * 4) || !(*out = palloc(r, ((size_t)n + 1) * sizeof(char *))))
 		return -1;
 	for (uint32_t i = 0; i < n; i++)
@@ -240,12 +245,26 @@ static int strlist(struct rd *r, char ***out, uint32_t min, const char *what)
 	return 0;
 }
 
+static int u32list(struct rd *r, struct op *op)
+{
+	size_t at = r->pos;
+	if (u32(r, &op->count))
+		return -1;
+	if (op->count > PLAN_MAX_GROUPS)
+		return fail(r, at, "%s count %u exceeds limit %u", names[op->code], op->count, PLAN_MAX_GROUPS);
+	if (need(r, (size_t)op->count * 4) || !(op->gids = palloc(r, (size_t)op->count * 4)))
+		return -1;
+	for (uint32_t i = 0; i < op->count; i++)
+		u32(r, &op->gids[i]);
+	return 0;
+}
+
 static int sysargs(struct rd *r, struct op *op)
 {
 	size_t at = r->pos;
 	uint8_t kind;
 
-	if (u32n(r, &op->n[0]) || (at = r->pos, u32(r, &op->count)))
+	if (u32(r, &op->count))
 		return -1;
 	if (op->count > PLAN_MAX_SYSARG)
 		return fail(r, at, "SYSCALL argc %u exceeds limit %u", op->count, PLAN_MAX_SYSARG);
@@ -285,71 +304,99 @@ static int sysargs(struct rd *r, struct op *op)
 	return 0;
 }
 
-static int payload(struct rd *r, struct op *op)
+/* An in-root path: absolute, no empty, "." or ".." component, no trailing '/'
+ * (except "/" itself, allowed only where the op does not need a parent). */
+static int in_root_path(struct rd *r, const struct op *op, int field, int needs_parent)
 {
-	size_t at;
+	const char *p = op->s[field];
+	size_t len = strlen(p);
+
+	if (len > PLAN_MAX_PATH)
+		return fail(r, op->at[field], "in-root path is %zu bytes, at most %u", len, PLAN_MAX_PATH);
+	if (p[0] != '/')
+		return fail(r, op->at[field], "in-root path \"%.256s\" is not absolute", p);
+	if (len == 1 && needs_parent)
+		return fail(r, op->at[field], "in-root path \"/\" names the root itself; this op needs an entry in it");
+	for (const char *c = p; *c; ) {
+		const char *e = strchrnul(++c, '/');
+		size_t n = (size_t)(e - c);
+		if ((n == 0 && !(len == 1 && *e == 0)) || (n == 1 && c[0] == '.') ||
+		    (n == 2 && c[0] == '.' && c[1] == '.'))
+			return fail(r, op->at[field], "in-root path \"%.256s\" is not normalized"
+				    " (empty, \".\" or \"..\" component)", p);
+		c = e;
+	}
+	return 0;
+}
+
+/* Checks beyond the layout: flag bits, sizes, list minimums, path forms. */
+static int check(struct rd *r, const struct op *op)
+{
 	switch (op->code) {
-	case OP_MOUNT:
-		return str(r, &op->s[0]) || str(r, &op->s[1]) || str(r, &op->s[2]) ||
-		       u64(r, &op->n[0]) || str(r, &op->s[3]);
-	case OP_UMOUNT:
-	case OP_MKDIR:
-		return str(r, &op->s[0]) || u32n(r, &op->n[0]);
-	case OP_MKNOD:
-		return str(r, &op->s[0]) || u32n(r, &op->n[0]) || u32n(r, &op->n[1]) || u32n(r, &op->n[2]);
-	case OP_SYMLINK:
-		return str(r, &op->s[0]) || str(r, &op->s[1]);
-	case OP_PIVOT_ROOT:
-	case OP_SETHOSTNAME:
-	case OP_CHDIR:
-		return str(r, &op->s[0]);
 	case OP_WRITE_FILE:
-		if (str(r, &op->s[0]) || u32n(r, &op->n[0]) || (at = r->pos, u32n(r, &op->n[1])))
-			return -1;
+	case OP_WRITE_FILE_IN_ROOT:
 		if (op->n[1] & ~7ull)
-			return fail(r, at, "unknown WRITE_FILE flags 0x%llx", (unsigned long long)op->n[1]);
-		return blob(r, &op->blob);
-	case OP_SETRLIMIT:
-		return u32n(r, &op->n[0]) || u64(r, &op->n[1]) || u64(r, &op->n[2]);
-	case OP_SETGROUPS:
-		at = r->pos;
-		if (u32(r, &op->count))
-			return -1;
-		if (op->count > PLAN_MAX_GROUPS)
-			return fail(r, at, "SETGROUPS count %u exceeds limit %u", op->count, PLAN_MAX_GROUPS);
-		if (need(r, (size_t)op->count * 4) || !(op->gids = palloc(r, (size_t)op->count * 4)))
-			return -1;
-		for (uint32_t i = 0; i < op->count; i++)
-			u32(r, &op->gids[i]);
-		return 0;
-	case OP_SETRESGID:
-	case OP_SETRESUID:
-		return u32n(r, &op->n[0]);
-	case OP_CAPSET:
-		for (int i = 0; i < 5; i++)
-			if (u64(r, &op->n[i]))
-				return -1;
-		return 0;
-	case OP_NO_NEW_PRIVS:
-		return 0;
+			return fail(r, op->at[2], "unknown WRITE_FILE flags 0x%llx", (unsigned long long)op->n[1]);
+		return op->code == OP_WRITE_FILE_IN_ROOT ? in_root_path(r, op, 0, 1) : 0;
 	case OP_SECCOMP:
-		if (u32n(r, &op->n[0]) || (at = r->pos, blob(r, &op->blob)))
-			return -1;
 		if (op->blob.len % 8)
-			return fail(r, at, "seccomp filter length %u is not a multiple of 8", op->blob.len);
+			return fail(r, op->at[1], "seccomp filter length %u is not a multiple of 8", op->blob.len);
 		if (op->blob.len == 0 || op->blob.len / 8 > PLAN_MAX_FILTER)
-			return fail(r, at, "seccomp filter has %u instructions, must be 1..%u",
+			return fail(r, op->at[1], "seccomp filter has %u instructions, must be 1..%u",
 				    op->blob.len / 8, PLAN_MAX_FILTER);
 		return 0;
-	case OP_SYSCALL:
-		return sysargs(r, op);
 	case OP_EXEC:
-		return str(r, &op->s[0]) || strlist(r, &op->list[0], 1, "argv") ||
-		       strlist(r, &op->list[1], 0, "envp");
+		if (!op->list[0][0])
+			return fail(r, op->at[1], "argv count 0, need at least 1");
+		return 0;
 	case OP_WRITE_PROCFS:
-		return strlist(r, &op->list[0], 1, "paths") || blob(r, &op->blob);
+		if (!op->list[0][0])
+			return fail(r, op->at[0], "paths count 0, need at least 1");
+		return 0;
+	case OP_ROOT:
+		if (op->s[0][0] != '/')
+			return fail(r, op->at[0], "ROOT path \"%.256s\" is not absolute", op->s[0]);
+		return 0;
+	case OP_MOUNT_IN_ROOT:
+		if (op->n[1] & ~(uint64_t)(MNT_SOURCE_IN_ROOT | MNT_NO_SYMLINKS))
+			return fail(r, op->at[5], "unknown MOUNT_IN_ROOT resolve flags 0x%llx",
+				    (unsigned long long)op->n[1]);
+		if ((op->n[1] & MNT_SOURCE_IN_ROOT) && in_root_path(r, op, 0, 0))
+			return -1;
+		return in_root_path(r, op, 1, 0);
+	case OP_SYMLINK_IN_ROOT:
+		return in_root_path(r, op, 1, 1);
+	case OP_MKDIR_IN_ROOT:
+	case OP_MKNOD_IN_ROOT:
+	case OP_CHOWN_IN_ROOT:
+	case OP_UNLINK_IN_ROOT:
+		return in_root_path(r, op, 0, 1);
 	}
-	return -1; /* not reached: code validated by the caller */
+	return 0;
+}
+
+/* Decode the fields the op table gives for the op's code, in order. */
+static int payload(struct rd *r, struct op *op)
+{
+	int si = 0, ni = 0, li = 0, f = 0;
+
+	for (const char *k = layouts[op->code]; *k; k++, f++) {
+		int rc;
+		op->at[f] = r->pos;
+		switch (*k) {
+		case 's': rc = str(r, &op->s[si++]); break;
+		case 'u': rc = u32n(r, &op->n[ni++]); break;
+		case 'U': rc = u64(r, &op->n[ni++]); break;
+		case 'b': rc = blob(r, &op->blob); break;
+		case 'l': rc = strlist(r, &op->list[li++]); break;
+		case 'g': rc = u32list(r, op); break;
+		case 'a': rc = sysargs(r, op); break;
+		default: return fail(r, r->pos, "launcher op table: bad layout letter '%c'", *k);
+		}
+		if (rc)
+			return -1;
+	}
+	return check(r, op);
 }
 
 static int decode_op(struct rd *r, uint32_t i)

@@ -21,12 +21,52 @@
 #define PLAN_ERR_LEN    512u
 
 #define OP_FLAG_OPTIONAL 1u
+#define PLAN_MAX_PATH   4095u /* in-root paths, as PATH_MAX less the NUL */
+
+/* MOUNT_IN_ROOT resolve flags */
+#define MNT_SOURCE_IN_ROOT 1u /* a bind's source is resolved in the root too */
+#define MNT_NO_SYMLINKS    2u /* no symlink anywhere in the target path */
+
+/*
+ * The op table: code, name, payload layout. One letter per field, in wire order:
+ *   s str   u u32   U u64   b blob   l strlist
+ *   g u32list (u32 count, count x u32)   a arglist (u32 argc, argc x SYSCALL arg)
+ * LauncherOpTableTest holds PlanCodec (Java) and docs/launcher-protocol.md to this table.
+ */
+#define OP_TABLE(X) \
+	X(1, MOUNT, "sssUs") \
+	X(2, UMOUNT, "su") \
+	X(3, MKDIR, "su") \
+	X(4, MKNOD, "suuu") \
+	X(5, SYMLINK, "ss") \
+	X(6, PIVOT_ROOT, "s") \
+	X(7, SETHOSTNAME, "s") \
+	X(8, WRITE_FILE, "suub") \
+	X(9, SETRLIMIT, "uUU") \
+	X(10, SETGROUPS, "g") \
+	X(11, SETRESGID, "u") \
+	X(12, SETRESUID, "u") \
+	X(13, CAPSET, "UUUUU") \
+	X(14, NO_NEW_PRIVS, "") \
+	X(15, SECCOMP, "ub") \
+	X(16, SYSCALL, "ua") \
+	X(17, CHDIR, "s") \
+	X(18, EXEC, "sll") \
+	X(19, WRITE_PROCFS, "lb") \
+	X(20, ROOT, "s") \
+	X(21, MOUNT_IN_ROOT, "sssUsuu") \
+	X(22, MKDIR_IN_ROOT, "su") \
+	X(23, MKNOD_IN_ROOT, "suuu") \
+	X(24, SYMLINK_IN_ROOT, "ss") \
+	X(25, WRITE_FILE_IN_ROOT, "suub") \
+	X(26, CHOWN_IN_ROOT, "suu") \
+	X(27, UNLINK_IN_ROOT, "s")
 
 enum op_code {
-	OP_MOUNT = 1, OP_UMOUNT, OP_MKDIR, OP_MKNOD, OP_SYMLINK, OP_PIVOT_ROOT,
-	OP_SETHOSTNAME, OP_WRITE_FILE, OP_SETRLIMIT, OP_SETGROUPS, OP_SETRESGID,
-	OP_SETRESUID, OP_CAPSET, OP_NO_NEW_PRIVS, OP_SECCOMP, OP_SYSCALL, OP_CHDIR,
-	OP_EXEC, OP_WRITE_PROCFS, OP_MAX = OP_WRITE_PROCFS
+#define X(code, name, layout) OP_##name = code,
+	OP_TABLE(X)
+#undef X
+	OP_MAX = OP_UNLINK_IN_ROOT
 };
 
 enum sysarg_kind { ARG_IMM = 0, ARG_BUF = 1, ARG_RESULT = 2, ARG_STR = 3 };
@@ -49,6 +89,7 @@ struct op {
 	size_t offset;          /* plan offset of the op header */
 	char *s[4];
 	uint64_t n[5];
+	size_t at[8];           /* plan offset of each payload field, for errors */
 	struct blob blob;       /* WRITE_FILE, WRITE_PROCFS data, SECCOMP filter */
 	char **list[2];         /* EXEC argv, envp; WRITE_PROCFS paths (NULL-terminated) */
 	uint32_t count;         /* SETGROUPS count, SYSCALL argc */

@@ -7,11 +7,18 @@ import io.cordon.api.plan.Op;
 import io.cordon.api.plan.PlanEntry;
 import io.cordon.api.plan.SyscallArg;
 import java.io.ByteArrayOutputStream;
+import java.lang.reflect.Constructor;
+import java.lang.reflect.Method;
+import java.lang.reflect.ParameterizedType;
+import java.lang.reflect.RecordComponent;
+import java.lang.reflect.Type;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The plan wire format the C launcher reads (docs/launcher-protocol.md): a
@@ -28,25 +35,134 @@ public final class PlanCodec {
     public static final int MAX_JOINS = 16;
     public static final int FLAG_OPTIONAL = 1;
 
-    public static final int OP_MOUNT = 1;
-    public static final int OP_UMOUNT = 2;
-    public static final int OP_MKDIR = 3;
-    public static final int OP_MKNOD = 4;
-    public static final int OP_SYMLINK = 5;
-    public static final int OP_PIVOT_ROOT = 6;
-    public static final int OP_SETHOSTNAME = 7;
-    public static final int OP_WRITE_FILE = 8;
-    public static final int OP_SETRLIMIT = 9;
-    public static final int OP_SETGROUPS = 10;
-    public static final int OP_SETRESGID = 11;
-    public static final int OP_SETRESUID = 12;
-    public static final int OP_CAPSET = 13;
-    public static final int OP_NO_NEW_PRIVS = 14;
-    public static final int OP_SECCOMP = 15;
-    public static final int OP_SYSCALL = 16;
-    public static final int OP_CHDIR = 17;
-    public static final int OP_EXEC = 18;
-    public static final int OP_WRITE_PROCFS = 19;
+    /**
+     * The kinds of payload field, each with its letter in the launcher's op table (plan.h) and its word in
+     * docs/launcher-protocol.md.
+     */
+    public enum Field {
+        STR('s', "str"), U32('u', "u32"), U64('U', "u64"), BLOB('b', "blob"), STRLIST('l', "strlist"),
+        /** u32 count, then count u32s. */
+        U32LIST('g', "u32list"),
+        /** u32 argc, then argc SYSCALL arguments. */
+        ARGLIST('a', "arglist");
+
+        public final char letter;
+        public final String word;
+
+        Field(char letter, String word) {
+            this.letter = letter;
+            this.word = word;
+        }
+    }
+
+    /**
+     * One op's wire form: its code, its name in the launcher, and its payload fields, which are the record's
+     * components in declaration order (a String is a str, an int a u32, a long a u64, a byte[] a blob, a list
+     * of strings a strlist, of integers a u32list, of syscall arguments an arglist). The encoder and decoder
+     * below work from this table alone; LauncherOpTableTest holds it to plan.h and the protocol document.
+     */
+    public record OpFormat(int code, String name, Class<? extends Op> type, List<Field> fields,
+            List<Method> accessors, Constructor<? extends Op> constructor) {
+    }
+
+    private static final List<OpFormat> FORMATS = List.of(
+            format(1, "MOUNT", Op.Mount.class),
+            format(2, "UMOUNT", Op.Umount.class),
+            format(3, "MKDIR", Op.Mkdir.class),
+            format(4, "MKNOD", Op.Mknod.class),
+            format(5, "SYMLINK", Op.Symlink.class),
+            format(6, "PIVOT_ROOT", Op.PivotRoot.class),
+            format(7, "SETHOSTNAME", Op.SetHostname.class),
+            format(8, "WRITE_FILE", Op.WriteFile.class),
+            format(9, "SETRLIMIT", Op.SetRlimit.class),
+            format(10, "SETGROUPS", Op.SetGroups.class),
+            format(11, "SETRESGID", Op.SetResGid.class),
+            format(12, "SETRESUID", Op.SetResUid.class),
+            format(13, "CAPSET", Op.CapSet.class),
+            format(14, "NO_NEW_PRIVS", Op.NoNewPrivs.class),
+            format(15, "SECCOMP", Op.Seccomp.class),
+            format(16, "SYSCALL", Op.Syscall.class),
+            format(17, "CHDIR", Op.Chdir.class),
+            format(18, "EXEC", Op.Exec.class),
+            format(19, "WRITE_PROCFS", Op.WriteProcfs.class),
+            format(20, "ROOT", Op.Root.class),
+            format(21, "MOUNT_IN_ROOT", Op.MountInRoot.class),
+            format(22, "MKDIR_IN_ROOT", Op.MkdirInRoot.class),
+            format(23, "MKNOD_IN_ROOT", Op.MknodInRoot.class),
+            format(24, "SYMLINK_IN_ROOT", Op.SymlinkInRoot.class),
+            format(25, "WRITE_FILE_IN_ROOT", Op.WriteFileInRoot.class),
+            format(26, "CHOWN_IN_ROOT", Op.ChownInRoot.class),
+            format(27, "UNLINK_IN_ROOT", Op.UnlinkInRoot.class));
+
+    private static final Map<Class<?>, OpFormat> BY_TYPE = new HashMap<>();
+    private static final Map<Integer, OpFormat> BY_CODE = new HashMap<>();
+
+    static {
+        for (OpFormat f : FORMATS) {
+            BY_TYPE.put(f.type(), f);
+            BY_CODE.put(f.code(), f);
+        }
+    }
+
+    /** Every op's wire form, by code. */
+    public static List<OpFormat> formats() {
+        return FORMATS;
+    }
+
+    /** The wire code of an op. */
+    public static int code(Op op) {
+        return formatOf(op).code();
+    }
+
+    private static OpFormat format(int code, String name, Class<? extends Op> type) {
+        RecordComponent[] parts = type.getRecordComponents();
+        List<Field> fields = new ArrayList<>();
+        List<Method> accessors = new ArrayList<>();
+        Class<?>[] types = new Class<?>[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            fields.add(fieldOf(type, parts[i]));
+            accessors.add(parts[i].getAccessor());
+            types[i] = parts[i].getType();
+        }
+        try {
+            return new OpFormat(code, name, type, List.copyOf(fields), List.copyOf(accessors),
+                    type.getDeclaredConstructor(types));
+        } catch (NoSuchMethodException e) {
+            throw new IllegalStateException(type + " has no canonical constructor", e);
+        }
+    }
+
+    private static Field fieldOf(Class<?> type, RecordComponent c) {
+        Class<?> t = c.getType();
+        if (t == String.class) {
+            return Field.STR;
+        } else if (t == int.class) {
+            return Field.U32;
+        } else if (t == long.class) {
+            return Field.U64;
+        } else if (t == byte[].class) {
+            return Field.BLOB;
+        } else if (t == List.class && c.getGenericType() instanceof ParameterizedType p) {
+            Type e = p.getActualTypeArguments()[0];
+            if (e == String.class) {
+                return Field.STRLIST;
+            } else if (e == Integer.class) {
+                return Field.U32LIST;
+            } else if (e == SyscallArg.class) {
+                return Field.ARGLIST;
+            }
+        }
+        throw new IllegalStateException(type.getSimpleName() + "." + c.getName() + ": no wire form for "
+                + c.getGenericType());
+    }
+
+    private static OpFormat formatOf(Op op) {
+        OpFormat f = BY_TYPE.get(op.getClass());
+        if (f == null) {
+            throw new IllegalArgumentException("no wire encoding for " + op);
+        }
+        return f;
+    }
 
     private PlanCodec() {
     }
@@ -94,104 +210,52 @@ public final class PlanCodec {
     }
 
     private static int encodeOp(Op op, Writer w) {
-        if (op instanceof Op.Mount m) {
-            w.str(m.source());
-            w.str(m.target());
-            w.str(m.fstype());
-            w.u64(m.flags());
-            w.str(m.data());
-            return OP_MOUNT;
-        } else if (op instanceof Op.Umount u) {
-            w.str(u.target());
-            w.u32(u.flags());
-            return OP_UMOUNT;
-        } else if (op instanceof Op.Mkdir m) {
-            w.str(m.path());
-            w.u32(m.mode());
-            return OP_MKDIR;
-        } else if (op instanceof Op.Mknod m) {
-            w.str(m.path());
-            w.u32(m.mode());
-            w.u32(m.major());
-            w.u32(m.minor());
-            return OP_MKNOD;
-        } else if (op instanceof Op.Symlink s) {
-            w.str(s.target());
-            w.str(s.linkPath());
-            return OP_SYMLINK;
-        } else if (op instanceof Op.PivotRoot p) {
-            w.str(p.newRoot());
-            return OP_PIVOT_ROOT;
-        } else if (op instanceof Op.SetHostname h) {
-            w.str(h.hostname());
-            return OP_SETHOSTNAME;
-        } else if (op instanceof Op.WriteFile f) {
-            w.str(f.path());
-            w.u32(f.mode());
-            w.u32(f.writeFlags());
-            w.blob(f.data());
-            return OP_WRITE_FILE;
-        } else if (op instanceof Op.SetRlimit r) {
-            w.u32(r.resource());
-            w.u64(r.soft());
-            w.u64(r.hard());
-            return OP_SETRLIMIT;
-        } else if (op instanceof Op.SetGroups g) {
-            w.u32(g.gids().size());
-            g.gids().forEach(w::u32);
-            return OP_SETGROUPS;
-        } else if (op instanceof Op.SetResGid g) {
-            w.u32(g.gid());
-            return OP_SETRESGID;
-        } else if (op instanceof Op.SetResUid u) {
-            w.u32(u.uid());
-            return OP_SETRESUID;
-        } else if (op instanceof Op.CapSet c) {
-            w.u64(c.bounding());
-            w.u64(c.effective());
-            w.u64(c.permitted());
-            w.u64(c.inheritable());
-            w.u64(c.ambient());
-            return OP_CAPSET;
-        } else if (op instanceof Op.NoNewPrivs) {
-            return OP_NO_NEW_PRIVS;
-        } else if (op instanceof Op.Seccomp s) {
-            w.u32(s.flags());
-            w.blob(s.filter());
-            return OP_SECCOMP;
-        } else if (op instanceof Op.Syscall s) {
-            w.u32(s.number());
-            w.u32(s.args().size());
-            for (SyscallArg a : s.args()) {
-                if (a instanceof SyscallArg.Immediate i) {
-                    w.u8(0);
-                    w.u64(i.value());
-                } else if (a instanceof SyscallArg.Buffer b) {
-                    w.u8(1);
-                    w.blob(b.bytes());
-                } else if (a instanceof SyscallArg.ResultOf r) {
-                    w.u8(2);
-                    w.u32(r.opIndex());
-                } else if (a instanceof SyscallArg.Str str) {
-                    w.u8(3);
-                    w.str(str.value());
+        OpFormat f = formatOf(op);
+        for (int i = 0; i < f.fields().size(); i++) {
+            Object v;
+            try {
+                v = f.accessors().get(i).invoke(op);
+            } catch (ReflectiveOperationException e) {
+                throw new IllegalStateException("cannot read " + f.accessors().get(i), e);
+            }
+            write(f.fields().get(i), v, w);
+        }
+        return f.code();
+    }
+
+    @SuppressWarnings("unchecked")
+    private static void write(Field kind, Object v, Writer w) {
+        switch (kind) {
+            case STR -> w.str((String) v);
+            case U32 -> w.u32((Integer) v);
+            case U64 -> w.u64((Long) v);
+            case BLOB -> w.blob((byte[]) v);
+            case STRLIST -> w.strlist((List<String>) v);
+            case U32LIST -> {
+                List<Integer> l = (List<Integer>) v;
+                w.u32(l.size());
+                l.forEach(w::u32);
+            }
+            case ARGLIST -> {
+                List<SyscallArg> args = (List<SyscallArg>) v;
+                w.u32(args.size());
+                for (SyscallArg a : args) {
+                    if (a instanceof SyscallArg.Immediate i) {
+                        w.u8(0);
+                        w.u64(i.value());
+                    } else if (a instanceof SyscallArg.Buffer b) {
+                        w.u8(1);
+                        w.blob(b.bytes());
+                    } else if (a instanceof SyscallArg.ResultOf r) {
+                        w.u8(2);
+                        w.u32(r.opIndex());
+                    } else if (a instanceof SyscallArg.Str str) {
+                        w.u8(3);
+                        w.str(str.value());
+                    }
                 }
             }
-            return OP_SYSCALL;
-        } else if (op instanceof Op.Chdir c) {
-            w.str(c.path());
-            return OP_CHDIR;
-        } else if (op instanceof Op.WriteProcfs p) {
-            w.strlist(p.paths());
-            w.blob(p.data());
-            return OP_WRITE_PROCFS;
-        } else if (op instanceof Op.Exec e) {
-            w.str(e.file());
-            w.strlist(e.argv());
-            w.strlist(e.env());
-            return OP_EXEC;
         }
-        throw new IllegalArgumentException("no wire encoding for " + op);
     }
 
     /** Decode a plan; used by tests to prove the encoding round-trips. */
@@ -244,67 +308,58 @@ public final class PlanCodec {
     }
 
     private static Op decodeOp(int code, Reader r) {
-        switch (code) {
-            case OP_MOUNT:
-                return new Op.Mount(r.str(), r.str(), r.str(), r.u64(), r.str());
-            case OP_UMOUNT:
-                return new Op.Umount(r.str(), r.u32());
-            case OP_MKDIR:
-                return new Op.Mkdir(r.str(), r.u32());
-            case OP_MKNOD:
-                return new Op.Mknod(r.str(), r.u32(), r.u32(), r.u32());
-            case OP_SYMLINK:
-                return new Op.Symlink(r.str(), r.str());
-            case OP_PIVOT_ROOT:
-                return new Op.PivotRoot(r.str());
-            case OP_SETHOSTNAME:
-                return new Op.SetHostname(r.str());
-            case OP_WRITE_FILE:
-                return new Op.WriteFile(r.str(), r.u32(), r.u32(), r.blob());
-            case OP_SETRLIMIT:
-                return new Op.SetRlimit(r.u32(), r.u64(), r.u64());
-            case OP_SETGROUPS: {
+        OpFormat f = BY_CODE.get(code);
+        if (f == null) {
+            throw new IllegalArgumentException("plan: unknown op code " + code);
+        }
+        Object[] values = new Object[f.fields().size()];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = read(f.fields().get(i), r);
+        }
+        try {
+            return f.constructor().newInstance(values);
+        } catch (java.lang.reflect.InvocationTargetException e) {
+            throw new IllegalArgumentException("plan: bad " + f.name() + ": " + e.getCause().getMessage(), e);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("cannot make a " + f.type().getSimpleName(), e);
+        }
+    }
+
+    private static Object read(Field kind, Reader r) {
+        switch (kind) {
+            case STR:
+                return r.str();
+            case U32:
+                return r.u32();
+            case U64:
+                return r.u64();
+            case BLOB:
+                return r.blob();
+            case STRLIST:
+                return r.strlist();
+            case U32LIST: {
                 int n = r.u32();
-                List<Integer> gids = new ArrayList<>();
+                List<Integer> l = new ArrayList<>();
                 for (int i = 0; i < n; i++) {
-                    gids.add(r.u32());
+                    l.add(r.u32());
                 }
-                return new Op.SetGroups(gids);
+                return l;
             }
-            case OP_SETRESGID:
-                return new Op.SetResGid(r.u32());
-            case OP_SETRESUID:
-                return new Op.SetResUid(r.u32());
-            case OP_CAPSET:
-                return new Op.CapSet(r.u64(), r.u64(), r.u64(), r.u64(), r.u64());
-            case OP_NO_NEW_PRIVS:
-                return new Op.NoNewPrivs();
-            case OP_SECCOMP:
-                return new Op.Seccomp(r.u32(), r.blob());
-            case OP_SYSCALL: {
-                int nr = r.u32();
+            default: {
                 int argc = r.u32();
                 List<SyscallArg> args = new ArrayList<>();
                 for (int i = 0; i < argc; i++) {
-                    int kind = r.u8();
-                    args.add(switch (kind) {
+                    int k = r.u8();
+                    args.add(switch (k) {
                         case 0 -> new SyscallArg.Immediate(r.u64());
                         case 1 -> new SyscallArg.Buffer(r.blob());
                         case 2 -> new SyscallArg.ResultOf(r.u32());
                         case 3 -> new SyscallArg.Str(r.str());
-                        default -> throw new IllegalArgumentException("plan: unknown syscall arg kind " + kind);
+                        default -> throw new IllegalArgumentException("plan: unknown syscall arg kind " + k);
                     });
                 }
-                return new Op.Syscall(nr, args);
+                return args;
             }
-            case OP_CHDIR:
-                return new Op.Chdir(r.str());
-            case OP_EXEC:
-                return new Op.Exec(r.str(), r.strlist(), r.strlist());
-            case OP_WRITE_PROCFS:
-                return new Op.WriteProcfs(r.strlist(), r.blob());
-            default:
-                throw new IllegalArgumentException("plan: unknown op code " + code);
         }
     }
 

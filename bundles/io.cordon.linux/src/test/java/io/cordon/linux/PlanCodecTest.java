@@ -30,6 +30,18 @@ public class PlanCodecTest {
         a.add(Phase.MOUNTS, new Op.Mkdir("/r/d", 01777));
         a.add(Phase.MOUNTS, new Op.Mknod("/r/null", Op.Mknod.S_IFCHR | 0666, 1, 3));
         a.add(Phase.MOUNTS, new Op.Symlink("pts/ptmx", "/r/ptmx"));
+        a.add(Phase.MOUNTS, new Op.Root("/r"));
+        a.add(Phase.MOUNTS, Op.MountInRoot.filesystem("proc", "proc", "/proc", 14, "").noSymlinks()
+                .requiring(Op.MountInRoot.PROC_SUPER_MAGIC));
+        a.add(Phase.MOUNTS, Op.MountInRoot.bindFromHost("/srv/data", "/data", 4096 | 16384));
+        a.addOptional(Phase.MOUNTS, Op.MountInRoot.bindInRoot("/dev/null", "/proc/kcore", 4096));
+        a.add(Phase.MOUNTS, Op.MountInRoot.remount("/", 32 | 4096 | 1, ""));
+        a.add(Phase.MOUNTS, new Op.MkdirInRoot("/a/b", 0755));
+        a.add(Phase.MOUNTS, new Op.MknodInRoot("/dev/zero", Op.Mknod.S_IFCHR | 0666, 1, 5));
+        a.add(Phase.MOUNTS, new Op.SymlinkInRoot("/proc/self/fd", "/dev/fd"));
+        a.add(Phase.MOUNTS, Op.WriteFileInRoot.create("/etc/hosts", 0644, "127.0.0.1 localhost\n"));
+        a.add(Phase.MOUNTS, new Op.ChownInRoot("/dev/zero", 0, -1));
+        a.addOptional(Phase.MOUNTS, new Op.UnlinkInRoot("/dev/zero"));
         a.add(Phase.PIVOT_ROOT, new Op.PivotRoot("/r"));
         PlanBuilder c = b.forStage("beta");
         c.add(Phase.SYSTEM, new Op.SetHostname("h\u00e9"));
@@ -91,6 +103,30 @@ public class PlanCodecTest {
         ChildPlan.Builder big = ChildPlan.builder();
         big.forStage("s").add(Phase.SYSTEM, new Op.WriteFile("/x", 0, 0, new byte[PlanCodec.MAX_BLOB + 1]));
         assertThrows(IllegalArgumentException.class, () -> PlanCodec.encode(big.build()));
+    }
+
+    @Test
+    void everyOpOfTheTableIsInTheFullPlan() {
+        java.util.Set<Integer> used = new java.util.TreeSet<>();
+        everyOp().entries().forEach(e -> used.add(PlanCodec.code(e.op())));
+        java.util.Set<Integer> all = new java.util.TreeSet<>();
+        PlanCodec.formats().forEach(f -> all.add(f.code()));
+        assertEquals(all, used, "everyOp() must exercise every op the launcher knows");
+    }
+
+    @Test
+    void inRootOpsRefuseAPathTheLauncherWouldRefuse() {
+        for (String bad : new String[] {"relative", "/a/../b", "/a/./b", "/a//b", "/a/", ""}) {
+            assertThrows(IllegalArgumentException.class, () -> new Op.MkdirInRoot(bad, 0755), bad);
+            assertThrows(IllegalArgumentException.class,
+                    () -> Op.MountInRoot.filesystem("tmpfs", "tmpfs", bad, 0, ""), bad);
+        }
+        assertThrows(IllegalArgumentException.class, () -> new Op.MkdirInRoot("/", 0755), "needs an entry");
+        assertThrows(IllegalArgumentException.class, () -> new Op.SymlinkInRoot("x", "/"), "needs an entry");
+        assertEquals("/", Op.MountInRoot.remount("/", 0, "").target(), "a mount may act on the root itself");
+        assertThrows(IllegalArgumentException.class, () -> Op.MountInRoot.bindInRoot("../etc", "/x", 4096));
+        assertEquals("../host", Op.MountInRoot.bindFromHost("../host", "/x", 4096).source(),
+                "a host source is the host's business, not resolved in the root");
     }
 
     @Test

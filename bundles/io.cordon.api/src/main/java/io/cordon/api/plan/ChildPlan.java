@@ -106,8 +106,9 @@ public final class ChildPlan {
         out.append("ops:\n");
         int i = 0;
         for (PlanEntry e : entries) {
-            out.append(String.format("  %3d  %-14s %-10s %s%s%n", i++, e.phase().name().toLowerCase(), e.stage(),
-                    e.op().describe(), e.optional() ? "  [optional]" : ""));
+            out.append(String.format("  %3d  %-14s %-10s %s%s%s%n", i++, e.phase().name().toLowerCase(), e.stage(),
+                    e.op().describe(), e.op() instanceof Op.InRoot ? "  [in-root]" : "",
+                    e.optional() ? "  [optional]" : ""));
         }
         if (!notes.isEmpty()) {
             out.append("notes:\n");
@@ -207,20 +208,29 @@ public final class ChildPlan {
             List<PlanEntry> withOptions = new ArrayList<>(entries.size());
             for (PlanEntry e : entries) {
                 if (e.op() instanceof Op.Mount m) {
-                    String data = m.data();
-                    for (MountOption o : mountOptions) {
-                        if (o.fstypes().contains(m.fstype())) {
-                            data = data.isEmpty() ? o.option() : data + "," + o.option();
-                        }
-                    }
+                    String data = withOptions(m.fstype(), m.data());
                     if (!data.equals(m.data())) {
                         e = new PlanEntry(e.phase(), e.stage(),
                                 new Op.Mount(m.source(), m.target(), m.fstype(), m.flags(), data), e.optional());
+                    }
+                } else if (e.op() instanceof Op.MountInRoot m) {
+                    String data = withOptions(m.fstype(), m.data());
+                    if (!data.equals(m.data())) {
+                        e = new PlanEntry(e.phase(), e.stage(), m.withData(data), e.optional());
                     }
                 }
                 withOptions.add(e);
             }
             return new ChildPlan(unshared, joins, shared, withOptions, notes);
+        }
+
+        private String withOptions(String fstype, String data) {
+            for (MountOption o : mountOptions) {
+                if (o.fstypes().contains(fstype)) {
+                    data = data.isEmpty() ? o.option() : data + "," + o.option();
+                }
+            }
+            return data;
         }
     }
 }

@@ -232,6 +232,234 @@ public sealed interface Op {
         }
     }
 
+    /**
+     * Names the directory (a host path: the container's root, once it is mounted) in which every {@link InRoot}
+     * op after it resolves its paths; after {@link PivotRoot} they resolve in the new "/". Without it they
+     * resolve in the child's "/".
+     */
+    record Root(String path) implements Op {
+        public Root {
+            if (!path.startsWith("/")) {
+                throw new IllegalArgumentException("root " + path + ": not an absolute path");
+            }
+        }
+
+        @Override
+        public String describe() {
+            return "root " + path + " (in-root paths below resolve in it)";
+        }
+    }
+
+    /**
+     * An op whose container path the launcher resolves in the container's root, on an fd of that root
+     * ({@code openat2} with {@code RESOLVE_IN_ROOT}), and carries out on the fd it resolved: a symlink in the
+     * root is followed as the container would follow it and never leads out of the root. Paths are absolute
+     * and normalized (no empty, "." or ".." parts); they are never joined to a host path in Java.
+     */
+    sealed interface InRoot extends Op permits MountInRoot, MkdirInRoot, MknodInRoot, SymlinkInRoot,
+            WriteFileInRoot, ChownInRoot, UnlinkInRoot {
+
+        /** The path in the container's root that the op acts on. */
+        String path();
+
+        /** Refuses a path the launcher would refuse; {@code entry}: the op acts on an entry in a directory. */
+        static String checked(String path, boolean entry) {
+            Objects.requireNonNull(path, "path");
+            boolean ok = path.startsWith("/") && (path.length() == 1 ? !entry : !path.endsWith("/"));
+            for (String part : path.substring(Math.min(1, path.length())).split("/", -1)) {
+                ok &= path.length() == 1 || !(part.isEmpty() || part.equals(".") || part.equals(".."));
+            }
+            if (!ok || path.length() > 4095) {
+                throw new IllegalArgumentException("\"" + path + "\" is not an absolute, normalized path in the"
+                        + " container's root" + (entry && path.equals("/") ? " naming an entry below /" : ""));
+            }
+            return path;
+        }
+    }
+
+    /**
+     * mount(2) onto a path resolved in the root; afterwards the launcher resolves the target again and checks
+     * that the mount is there (and, if {@code fsMagic} is not 0, that it is that filesystem type). A bind's
+     * source is a host path, or with {@link #SOURCE_IN_ROOT} a path in the root. {@link #NO_SYMLINKS} refuses a
+     * target path with any symlink in it. Empty strings stand for NULL.
+     */
+    record MountInRoot(String source, String target, String fstype, long flags, String data, int resolve,
+            int fsMagic) implements InRoot {
+        public static final int SOURCE_IN_ROOT = 1;
+        public static final int NO_SYMLINKS = 2;
+        public static final int PROC_SUPER_MAGIC = 0x9fa0;
+        public static final int SYSFS_MAGIC = 0x62656572;
+        public static final int TMPFS_MAGIC = 0x01021994;
+
+        public MountInRoot {
+            source = source == null ? "" : source;
+            fstype = fstype == null ? "" : fstype;
+            data = data == null ? "" : data;
+            InRoot.checked(target, false);
+            if ((resolve & ~(SOURCE_IN_ROOT | NO_SYMLINKS)) != 0) {
+                throw new IllegalArgumentException("unknown resolve flags 0x" + Integer.toHexString(resolve));
+            }
+            if ((resolve & SOURCE_IN_ROOT) != 0) {
+                InRoot.checked(source, false);
+            }
+        }
+
+        /** A new filesystem ({@code fstype}, e.g. proc or tmpfs) on {@code target}. */
+        public static MountInRoot filesystem(String fstype, String source, String target, long flags, String data) {
+            return new MountInRoot(source, target, fstype, flags, data, 0, 0);
+        }
+
+        /** A bind mount of the host's {@code hostSource} (not resolved in the root) on {@code target}. */
+        public static MountInRoot bindFromHost(String hostSource, String target, long flags) {
+            return new MountInRoot(hostSource, target, "", flags, "", 0, 0);
+        }
+
+        /** A bind mount of {@code source}, resolved in the root too, on {@code target}. */
+        public static MountInRoot bindInRoot(String source, String target, long flags) {
+            return new MountInRoot(source, target, "", flags, "", SOURCE_IN_ROOT, 0);
+        }
+
+        /** A remount (flags include MS_REMOUNT) of the mount at {@code target}. */
+        public static MountInRoot remount(String target, long flags, String data) {
+            return new MountInRoot("", target, "", flags, data, 0, 0);
+        }
+
+        /** The same mount, refused if the target path has a symlink anywhere in it. */
+        public MountInRoot noSymlinks() {
+            return new MountInRoot(source, target, fstype, flags, data, resolve | NO_SYMLINKS, fsMagic);
+        }
+
+        /** The same mount, refused unless the target then is a filesystem with this magic number (statfs). */
+        public MountInRoot requiring(int magic) {
+            return new MountInRoot(source, target, fstype, flags, data, resolve, magic);
+        }
+
+        /** The same mount with other mount data. */
+        public MountInRoot withData(String newData) {
+            return new MountInRoot(source, target, fstype, flags, newData, resolve, fsMagic);
+        }
+
+        @Override
+        public String path() {
+            return target;
+        }
+
+        @Override
+        public String describe() {
+            return "mount " + (source.isEmpty() ? "none" : source) + ((resolve & SOURCE_IN_ROOT) != 0 ? " (in root)"
+                    : (flags & MountFlags.BIND) != 0 && (flags & MountFlags.REMOUNT) == 0 ? " (host)" : "")
+                    + " on " + target + (fstype.isEmpty() ? "" : " type " + fstype) + " (" + MountFlags.names(flags)
+                    + (data.isEmpty() ? "" : "," + data) + ")" + ((resolve & NO_SYMLINKS) != 0 ? ", no symlinks" : "")
+                    + (fsMagic != 0 ? ", must then be " + magicName(fsMagic) : "");
+        }
+
+        private static String magicName(int magic) {
+            return switch (magic) {
+                case PROC_SUPER_MAGIC -> "procfs";
+                case SYSFS_MAGIC -> "sysfs";
+                case TMPFS_MAGIC -> "tmpfs";
+                default -> "filesystem 0x" + Integer.toHexString(magic);
+            };
+        }
+    }
+
+    /** mkdir in the root; an existing directory (also through a symlink followed in the root) is success. */
+    record MkdirInRoot(String path, int mode) implements InRoot {
+        public MkdirInRoot {
+            InRoot.checked(path, true);
+        }
+
+        @Override
+        public String describe() {
+            return "mkdir " + path + " mode " + Integer.toOctalString(mode);
+        }
+    }
+
+    /** mknod in the root with exactly {@code mode} (the umask does not apply); S_IF* type bits included. */
+    record MknodInRoot(String path, int mode, int major, int minor) implements InRoot {
+        public MknodInRoot {
+            InRoot.checked(path, true);
+        }
+
+        @Override
+        public String describe() {
+            return "mknod " + path + " " + ((mode & Mknod.S_IFBLK) == Mknod.S_IFBLK ? "b" : "c") + " " + major + ":"
+                    + minor + " mode " + Integer.toOctalString(mode & 07777);
+        }
+    }
+
+    /** A symlink at {@code linkPath} in the root; {@code target} is stored as it is. */
+    record SymlinkInRoot(String target, String linkPath) implements InRoot {
+        public SymlinkInRoot {
+            Objects.requireNonNull(target, "target");
+            InRoot.checked(linkPath, true);
+        }
+
+        @Override
+        public String path() {
+            return linkPath;
+        }
+
+        @Override
+        public String describe() {
+            return "symlink " + linkPath + " -> " + target;
+        }
+    }
+
+    /** Write one buffer to a regular file in the root (never a device or FIFO), in one write(2). */
+    record WriteFileInRoot(String path, int mode, int writeFlags, byte[] data) implements InRoot {
+        public WriteFileInRoot {
+            InRoot.checked(path, true);
+            Objects.requireNonNull(data, "data");
+        }
+
+        public static WriteFileInRoot create(String path, int mode, String content) {
+            return new WriteFileInRoot(path, mode, WriteFile.CREATE | WriteFile.TRUNCATE,
+                    content.getBytes(StandardCharsets.UTF_8));
+        }
+
+        @Override
+        public String describe() {
+            return "write " + path + " (" + data.length + " bytes"
+                    + ((writeFlags & WriteFile.CREATE) != 0 ? ", mode " + Integer.toOctalString(mode) : "") + ")";
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof WriteFileInRoot w && w.path.equals(path) && w.mode == mode
+                    && w.writeFlags == writeFlags && java.util.Arrays.equals(w.data, data);
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(path, mode, writeFlags, java.util.Arrays.hashCode(data));
+        }
+    }
+
+    /** Change the owner of an entry in the root; a symlink there is changed itself, not followed. */
+    record ChownInRoot(String path, int uid, int gid) implements InRoot {
+        public ChownInRoot {
+            InRoot.checked(path, true);
+        }
+
+        @Override
+        public String describe() {
+            return "chown " + path + " " + Integer.toUnsignedString(uid) + ":" + Integer.toUnsignedString(gid);
+        }
+    }
+
+    /** Remove a non-directory entry of the root (a symlink there itself). */
+    record UnlinkInRoot(String path) implements InRoot {
+        public UnlinkInRoot {
+            InRoot.checked(path, true);
+        }
+
+        @Override
+        public String describe() {
+            return "unlink " + path;
+        }
+    }
+
     /** execvp with the container's environment; always the last op. */
     record Exec(String file, List<String> argv, List<String> env) implements Op {
         public Exec {

@@ -25,6 +25,30 @@ class ChildPlanTest {
     }
 
     @Test
+    void mountOptionReachesInRootMountsToo() {
+        ChildPlan.Builder b = ChildPlan.builder();
+        b.forStage("mountns").add(Phase.MOUNTS, Op.MountInRoot.filesystem("tmpfs", "tmpfs", "/tmp", 0, "mode=1777")
+                .noSymlinks());
+        b.forStage("selinux").addMountOption(Set.of("tmpfs"), "context=\"u:r:t:s0\"");
+        assertEquals(Op.MountInRoot.filesystem("tmpfs", "tmpfs", "/tmp", 0, "mode=1777,context=\"u:r:t:s0\"")
+                .noSymlinks(), b.build().entries().get(0).op());
+    }
+
+    @Test
+    void theRenderedPlanMarksEachOpResolvedInTheRoot() {
+        ChildPlan.Builder b = ChildPlan.builder();
+        b.forStage("mountns").add(Phase.MOUNTS, new Op.Mount("tmpfs", "/r", "tmpfs", 0, ""))
+                .add(Phase.MOUNTS, new Op.Root("/r"))
+                .add(Phase.MOUNTS, new Op.MkdirInRoot("/proc", 0555))
+                .addOptional(Phase.SYSTEM, Op.MountInRoot.bindInRoot("/dev/null", "/proc/kcore", 4096));
+        List<String> lines = b.build().render().lines().filter(l -> l.matches(" +\\d+ .*")).toList();
+        assertEquals(4, lines.size(), lines.toString());
+        assertEquals(List.of(false, false, true, true), lines.stream().map(l -> l.contains("[in-root]")).toList(),
+                lines.toString());
+        assertEquals(true, lines.get(3).endsWith("[in-root]  [optional]"), lines.get(3));
+    }
+
+    @Test
     void emptyMountOptionIsRefused() {
         PlanBuilder p = ChildPlan.builder().forStage("s");
         assertThrows(IllegalArgumentException.class, () -> p.addMountOption(Set.of("tmpfs"), ""));

@@ -111,6 +111,100 @@ class LauncherCheckTest {
         assertRejected(PlanCodec.encode(b.build()), "exec");
     }
 
+    /** A plan of one in-root op with its path bytes replaced (same length), then EXEC. */
+    private static byte[] withPath(Op op, String good, String bad) {
+        assertEquals(good.length(), bad.length());
+        ChildPlan.Builder b = ChildPlan.builder();
+        b.forStage("t").add(Phase.MOUNTS, op);
+        b.forStage("t").add(Phase.EXEC, new Op.Exec("true", List.of("true"), List.of()));
+        byte[] plan = PlanCodec.encode(b.build());
+        byte[] g = good.getBytes(StandardCharsets.UTF_8);
+        for (int i = 0; i + g.length <= plan.length; i++) {
+            if (Arrays.equals(Arrays.copyOfRange(plan, i, i + g.length), g)) {
+                System.arraycopy(bad.getBytes(StandardCharsets.UTF_8), 0, plan, i, g.length);
+                return plan;
+            }
+        }
+        throw new AssertionError(good + " not in the plan");
+    }
+
+    @Test
+    void rejectsInRootPathsThatAreNotAbsoluteAndNormalized() throws Exception {
+        assertEquals(0, check(withPath(new Op.MkdirInRoot("/aa/bb/cc", 0755), "/aa/bb/cc", "/aa/bb/cc")).code());
+        assertRejected(withPath(new Op.MkdirInRoot("/aa/bb/cc", 0755), "/aa/bb/cc", "/aa/../cc"), "not normalized");
+        assertRejected(withPath(new Op.MkdirInRoot("/aa/bb/cc", 0755), "/aa/bb/cc", "/aa/./bbc"), "not normalized");
+        assertRejected(withPath(new Op.MkdirInRoot("/aa/bb/cc", 0755), "/aa/bb/cc", "/aa//bbcc"), "not normalized");
+        assertRejected(withPath(new Op.MkdirInRoot("/aa/bb/cc", 0755), "/aa/bb/cc", "/aa/bbcc/"), "not normalized");
+        assertRejected(withPath(new Op.MkdirInRoot("/aa/bb/cc", 0755), "/aa/bb/cc", "aa/bb/cc/"), "not absolute");
+        assertRejected(withPath(new Op.UnlinkInRoot("/a"), "/a", "//"), "not normalized");
+        assertRejected(withPath(Op.MountInRoot.filesystem("tmpfs", "tmpfs", "/tmpx", 0, ""), "/tmpx", "../xx"),
+                "not absolute");
+        assertRejected(withPath(Op.MountInRoot.bindInRoot("/srcx", "/dst", 4096), "/srcx", "/../x"),
+                "not normalized");
+        // A host source is not an in-root path: the launcher does not judge it.
+        assertEquals(0, check(withPath(Op.MountInRoot.bindFromHost("/srcx", "/dst", 4096), "/srcx", "s/../")).code());
+    }
+
+    /** A plan by hand: one op with this code and payload, then EXEC true. */
+    private static byte[] rawPlan(int code, byte[] payload) {
+        byte[] exec = le(str("true"), new byte[] {1, 0, 0, 0}, str("true"), new byte[4]);
+        byte[] body = le(new byte[8], new byte[4], new byte[] {2, 0, 0, 0},
+                new byte[] {(byte) code, 0, 0, 0}, u32(payload.length), payload,
+                new byte[] {18, 0, 0, 0}, u32(exec.length), exec);
+        return le(new byte[] {'C', 'D', 'N', 'P', 1, 0, 0, 0}, u32(body.length), body);
+    }
+
+    private static byte[] u32(int v) {
+        return ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(v).array();
+    }
+
+    private static byte[] str(String s) {
+        byte[] b = s.getBytes(StandardCharsets.UTF_8);
+        return le(u32(b.length), b);
+    }
+
+    private static byte[] le(byte[]... parts) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        for (byte[] p : parts) {
+            out.writeBytes(p);
+        }
+        return out.toByteArray();
+    }
+
+    @Test
+    void rejectsAnInRootOpOnTheRootWhereItNeedsAnEntry() throws Exception {
+        int mkdir = PlanCodec.code(new Op.MkdirInRoot("/x", 0));
+        assertEquals(0, check(rawPlan(mkdir, le(str("/x"), u32(0755)))).code(), "the hand-made plan is valid");
+        assertRejected(rawPlan(mkdir, le(str("/"), u32(0755))), "names the root itself");
+        int unlink = PlanCodec.code(new Op.UnlinkInRoot("/x"));
+        assertRejected(rawPlan(unlink, str("/")), "names the root itself");
+        int mount = PlanCodec.code(Op.MountInRoot.remount("/", 0, ""));
+        assertEquals(0, check(rawPlan(mount, le(str(""), str("/"), str(""), new byte[8], str(""), u32(0), u32(0))))
+                .code(), "a remount of the root itself is fine");
+        int root = PlanCodec.code(new Op.Root("/r"));
+        assertRejected(rawPlan(root, str("r")), "not absolute");
+    }
+
+    @Test
+    void rejectsUnknownMountResolveFlags() throws Exception {
+        ChildPlan.Builder b = ChildPlan.builder();
+        b.forStage("t").add(Phase.MOUNTS, Op.MountInRoot.filesystem("tmpfs", "tmpfs", "/t", 0, "").requiring(7));
+        b.forStage("t").add(Phase.EXEC, new Op.Exec("true", List.of("true"), List.of()));
+        byte[] plan = PlanCodec.encode(b.build());
+        // payload ends: u32 resolve, u32 fs_magic (7), then the EXEC op header
+        int magic = -1;
+        ByteBuffer bb = ByteBuffer.wrap(plan).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = plan.length - 4; i >= 0; i--) {
+            if (bb.getInt(i) == 7 && bb.getInt(i - 4) == 0) {
+                magic = i;
+                break;
+            }
+        }
+        assertTrue(magic > 0);
+        bb.putInt(magic - 4, 8);
+        assertRejected(plan, "unknown mount_in_root resolve flags 0x8");
+    }
+
     @Test
     void survivesRandomCorruption() throws Exception {
         byte[] plan = PlanCodec.encode(io.cordon.linux.PlanCodecTest.everyOp());

@@ -91,23 +91,24 @@ public class CgroupNamespaceStage implements IsolationStage {
         if (l.kind() == CgroupLayout.Kind.NONE) {
             return;
         }
+        // After pivot_root; the paths are the container's, resolved in its root by the launcher.
         if (l.kind() == CgroupLayout.Kind.UNIFIED) {
-            plan.add(Phase.SYSTEM, new Op.Mount("cgroup2", CGROUP_ROOT, "cgroup2", RDONLY | FLAGS, ""));
+            plan.add(Phase.SYSTEM, Op.MountInRoot.filesystem("cgroup2", "cgroup2", CGROUP_ROOT, RDONLY | FLAGS, ""));
             return;
         }
         // /sys is read-only: a tmpfs on /sys/fs/cgroup holds the mount points, then goes read-only itself.
-        plan.add(Phase.SYSTEM, new Op.Mount("tmpfs", CGROUP_ROOT, "tmpfs", FLAGS, "mode=755,size=64k"));
+        plan.add(Phase.SYSTEM, Op.MountInRoot.filesystem("tmpfs", "tmpfs", CGROUP_ROOT, FLAGS, "mode=755,size=64k"));
         Map<String, CgroupLayout.Hierarchy> dirs = directories(l);
         dirs.forEach((dir, h) -> {
             String target = CGROUP_ROOT + "/" + dir;
-            plan.add(Phase.SYSTEM, new Op.Mkdir(target, 0555));
-            plan.add(Phase.SYSTEM, h.v2() ? new Op.Mount("cgroup2", target, "cgroup2", RDONLY | FLAGS, "")
-                    : new Op.Mount("cgroup", target, "cgroup", RDONLY | FLAGS, h.mountData()));
+            plan.add(Phase.SYSTEM, new Op.MkdirInRoot(target, 0555));
+            plan.add(Phase.SYSTEM, h.v2() ? Op.MountInRoot.filesystem("cgroup2", "cgroup2", target, RDONLY | FLAGS, "")
+                    : Op.MountInRoot.filesystem("cgroup", "cgroup", target, RDONLY | FLAGS, h.mountData()));
         });
         for (Map.Entry<String, String> link : hostSymlinks(dirs).entrySet()) {
-            plan.add(Phase.SYSTEM, new Op.Symlink(link.getValue(), CGROUP_ROOT + "/" + link.getKey()));
+            plan.add(Phase.SYSTEM, new Op.SymlinkInRoot(link.getValue(), CGROUP_ROOT + "/" + link.getKey()));
         }
-        plan.add(Phase.SYSTEM, new Op.Mount("", CGROUP_ROOT, "", REMOUNT | RDONLY | FLAGS, "mode=755,size=64k"));
+        plan.add(Phase.SYSTEM, Op.MountInRoot.remount(CGROUP_ROOT, REMOUNT | RDONLY | FLAGS, "mode=755,size=64k"));
     }
 
     /** Directory name under /sys/fs/cgroup for each hierarchy: the host's, else its controllers. */

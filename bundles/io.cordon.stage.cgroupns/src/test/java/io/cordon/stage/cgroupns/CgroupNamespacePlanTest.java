@@ -67,18 +67,20 @@ class CgroupNamespacePlanTest {
         List<Op> ops = p.entries().stream().filter(e -> e.phase() == Phase.SYSTEM).map(PlanEntry::op).toList();
         long ro = MountFlags.RDONLY | MountFlags.NOSUID | MountFlags.NODEV | MountFlags.NOEXEC;
         assertEquals(List.of(
-                new Op.Mount("tmpfs", "/sys/fs/cgroup", "tmpfs", ro & ~MountFlags.RDONLY, "mode=755,size=64k"),
-                new Op.Mkdir("/sys/fs/cgroup/cpu,cpuacct", 0555),
-                new Op.Mount("cgroup", "/sys/fs/cgroup/cpu,cpuacct", "cgroup", ro, "cpu,cpuacct"),
-                new Op.Mkdir("/sys/fs/cgroup/memory", 0555),
-                new Op.Mount("cgroup", "/sys/fs/cgroup/memory", "cgroup", ro, "memory"),
-                new Op.Mkdir("/sys/fs/cgroup/systemd", 0555),
-                new Op.Mount("cgroup", "/sys/fs/cgroup/systemd", "cgroup", ro, "none,name=systemd"),
-                new Op.Mkdir("/sys/fs/cgroup/unified", 0555),
-                new Op.Mount("cgroup2", "/sys/fs/cgroup/unified", "cgroup2", ro, ""),
-                new Op.Symlink("cpu,cpuacct", "/sys/fs/cgroup/cpu"),
-                new Op.Symlink("cpu,cpuacct", "/sys/fs/cgroup/cpuacct"),
-                new Op.Mount("", "/sys/fs/cgroup", "", MountFlags.REMOUNT | ro, "mode=755,size=64k")), ops);
+                Op.MountInRoot.filesystem("tmpfs", "tmpfs", "/sys/fs/cgroup", ro & ~MountFlags.RDONLY,
+                        "mode=755,size=64k"),
+                new Op.MkdirInRoot("/sys/fs/cgroup/cpu,cpuacct", 0555),
+                Op.MountInRoot.filesystem("cgroup", "cgroup", "/sys/fs/cgroup/cpu,cpuacct", ro, "cpu,cpuacct"),
+                new Op.MkdirInRoot("/sys/fs/cgroup/memory", 0555),
+                Op.MountInRoot.filesystem("cgroup", "cgroup", "/sys/fs/cgroup/memory", ro, "memory"),
+                new Op.MkdirInRoot("/sys/fs/cgroup/systemd", 0555),
+                Op.MountInRoot.filesystem("cgroup", "cgroup", "/sys/fs/cgroup/systemd", ro,
+                        "none,name=systemd"),
+                new Op.MkdirInRoot("/sys/fs/cgroup/unified", 0555),
+                Op.MountInRoot.filesystem("cgroup2", "cgroup2", "/sys/fs/cgroup/unified", ro, ""),
+                new Op.SymlinkInRoot("cpu,cpuacct", "/sys/fs/cgroup/cpu"),
+                new Op.SymlinkInRoot("cpu,cpuacct", "/sys/fs/cgroup/cpuacct"),
+                Op.MountInRoot.remount("/sys/fs/cgroup", MountFlags.REMOUNT | ro, "mode=755,size=64k")), ops);
         assertTrue(p.entries().stream().filter(e -> e.phase() == Phase.SYSTEM)
                 .allMatch(e -> e.stage().equals("cgroupns")));
     }
@@ -87,8 +89,8 @@ class CgroupNamespacePlanTest {
     void unifiedGetsCgroup2ReadOnlyOnSysFsCgroup() throws Exception {
         CgroupLayout layout = CgroupLayout.parse("35 24 0:30 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw,nsdelegate\n");
         ChildPlan p = plan(new CgroupNamespaceStage(() -> layout, hostRoot), true);
-        assertEquals(List.of(UNSHARE, new Op.Mount("cgroup2", "/sys/fs/cgroup", "cgroup2", MountFlags.RDONLY
-                | MountFlags.NOSUID | MountFlags.NODEV | MountFlags.NOEXEC, "")),
+        assertEquals(List.of(UNSHARE, Op.MountInRoot.filesystem("cgroup2", "cgroup2", "/sys/fs/cgroup",
+                MountFlags.RDONLY | MountFlags.NOSUID | MountFlags.NODEV | MountFlags.NOEXEC, "")),
                 p.entries().stream().map(PlanEntry::op).toList());
     }
 

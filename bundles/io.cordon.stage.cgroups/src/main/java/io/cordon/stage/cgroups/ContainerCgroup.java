@@ -8,8 +8,6 @@ import io.cordon.api.plan.Namespace;
 import io.cordon.api.plan.Op;
 import io.cordon.api.plan.Phase;
 import io.cordon.api.plan.PlanBuilder;
-import io.cordon.api.plan.SyscallArg;
-import io.cordon.linux.SyscallNumbers;
 import java.io.IOException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Path;
@@ -190,20 +188,16 @@ final class ContainerCgroup implements StageRun {
                 parents.add(p.toString());
             }
             Collections.reverse(parents);
+            // The paths are the container's, resolved in its root by the launcher (a symlinked folder of the
+            // image cannot put the node anywhere else).
             for (String p : parents) {
-                plan.add(Phase.SYSTEM, new Op.Mkdir(p, 0755));
+                plan.add(Phase.SYSTEM, new Op.MkdirInRoot(p, 0755));
             }
             DeviceNode n = g.node();
-            long at = SyscallNumbers.AT_FDCWD;
-            plan.addOptional(Phase.SYSTEM, new Op.Syscall(SyscallNumbers.unlinkat(), List.of(
-                    new SyscallArg.Immediate(at), new SyscallArg.Str(path), new SyscallArg.Immediate(0))));
-            plan.add(Phase.SYSTEM, new Op.Mknod(path, n.typeBits() | n.mode(), n.major(), n.minor()));
-            // mknod's mode passes through the umask; chmod gives the host's exact mode.
-            plan.add(Phase.SYSTEM, new Op.Syscall(SyscallNumbers.fchmodat(), List.of(new SyscallArg.Immediate(at),
-                    new SyscallArg.Str(path), new SyscallArg.Immediate(n.mode()), new SyscallArg.Immediate(0))));
-            plan.add(Phase.SYSTEM, new Op.Syscall(SyscallNumbers.fchownat(), List.of(new SyscallArg.Immediate(at),
-                    new SyscallArg.Str(path), new SyscallArg.Immediate(n.uid()), new SyscallArg.Immediate(n.gid()),
-                    new SyscallArg.Immediate(0))));
+            plan.addOptional(Phase.SYSTEM, new Op.UnlinkInRoot(path));
+            // The mode is the host's exactly (MKNOD_IN_ROOT ignores the umask), and so is the owner.
+            plan.add(Phase.SYSTEM, new Op.MknodInRoot(path, n.typeBits() | n.mode(), n.major(), n.minor()));
+            plan.add(Phase.SYSTEM, new Op.ChownInRoot(path, n.uid(), n.gid()));
         }
     }
 

@@ -260,6 +260,9 @@ record Limits(
                 || containerPath.endsWith("/..")) {
             throw bad(DEVICE, v, "both paths must be absolute, without '..'");
         }
+        if (Path.of(containerPath).normalize().getNameCount() == 0) {
+            throw bad(DEVICE, v, "the container path must name a file, not /");
+        }
         if (!access.matches("r?w?m?") || access.isEmpty()) {
             access = normalise(access);
             if (access == null) {

@@ -143,14 +143,17 @@ class FakeV1Test {
         run.contribute(b.forStage("cgroups"));
         List<PlanEntry> ops = b.build().entries();
         assertTrue(ops.stream().allMatch(e -> e.phase() == Phase.SYSTEM));
-        assertEquals(new Op.Mkdir("/dev", 0755), ops.get(0).op());
+        assertEquals(new Op.MkdirInRoot("/dev", 0755), ops.get(0).op());
+        assertEquals(new Op.UnlinkInRoot("/dev/fuse"), ops.get(1).op());
         assertTrue(ops.get(1).optional(), "an existing node is unlinked first");
-        assertEquals(new Op.Mknod("/dev/fuse", Op.Mknod.S_IFCHR | 0666, 10, 229), ops.get(2).op());
-        assertTrue(ops.get(3).op().describe().contains("\"/dev/fuse\", 438"), "chmod to the host's mode 0666");
-        assertEquals(new Op.Mkdir("/dev/disk", 0755), ops.get(6).op());
-        assertEquals(new Op.Mknod("/dev/disk/x", Op.Mknod.S_IFBLK | 0660, 254, 0), ops.get(8).op());
-        assertTrue(ops.get(10).op().describe().contains("\"/dev/disk/x\", 0, 6"), "chown to the host's owner");
-        assertEquals(11, ops.size());
+        assertEquals(new Op.MknodInRoot("/dev/fuse", Op.Mknod.S_IFCHR | 0666, 10, 229), ops.get(2).op(),
+                "the host's mode exactly (MKNOD_IN_ROOT ignores the umask)");
+        assertEquals(new Op.ChownInRoot("/dev/fuse", 0, 0), ops.get(3).op());
+        assertEquals(new Op.MkdirInRoot("/dev/disk", 0755), ops.get(5).op());
+        assertEquals(new Op.MknodInRoot("/dev/disk/x", Op.Mknod.S_IFBLK | 0660, 254, 0), ops.get(7).op());
+        assertEquals(new Op.ChownInRoot("/dev/disk/x", 0, 6), ops.get(8).op(), "the host's owner");
+        assertEquals(9, ops.size());
+        assertTrue(ops.stream().allMatch(e -> e.op() instanceof Op.InRoot), "every path resolved in the root");
 
         ChildPlan.Builder noMountNs = ChildPlan.builder();
         run.contribute(noMountNs.forStage("cgroups"));

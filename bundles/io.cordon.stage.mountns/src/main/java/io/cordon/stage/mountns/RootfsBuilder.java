@@ -16,6 +16,7 @@ import io.cordon.api.StageContext;
 import io.cordon.api.StageRun;
 import io.cordon.api.plan.Namespace;
 import io.cordon.api.plan.Op;
+import io.cordon.api.plan.Op.MountInRoot;
 import io.cordon.api.plan.Phase;
 import io.cordon.api.plan.PlanBuilder;
 import io.cordon.api.plan.SyscallArg;
@@ -86,42 +87,50 @@ final class RootfsBuilder implements StageRun {
         plan.add(Phase.MOUNTS, new Op.Syscall(SyscallNumbers.umask(), List.of(new SyscallArg.Immediate(0))));
         // Nothing mounted in the container may propagate to the host.
         plan.add(Phase.MOUNTS, new Op.Mount("", "/", "", REC | PRIVATE, ""));
+        // The root's host path is named here only: every path below is one in the container's root, which the
+        // launcher resolves in it, so that no symlink of an image can lead it out (see launcher-protocol.md).
         String r = root.toString();
         if (defaultRoot) {
             plan.add(Phase.MOUNTS, new Op.Mount("tmpfs", r, "tmpfs", NOSUID | NODEV, "mode=755"));
-            hostSystemDirs(plan);
-            etc(plan);
-            for (String d : List.of("root", "home", "var", "run", "tmp")) {
-                plan.add(Phase.MOUNTS, new Op.Mkdir(r + "/" + d, d.equals("root") ? 0700 : 0755));
-            }
-            plan.add(Phase.MOUNTS, new Op.Mkdir(r + "/var/tmp", 01777));
-            plan.add(Phase.MOUNTS, new Op.Mount("tmpfs", r + "/tmp", "tmpfs", NOSUID | NODEV, "mode=1777"));
-            plan.add(Phase.MOUNTS, new Op.Mount("tmpfs", r + "/run", "tmpfs", NOSUID | NODEV, "mode=755"));
         } else {
             // pivot_root needs the new root to be a mount point.
             plan.add(Phase.MOUNTS, new Op.Mount(r, r, "", BIND | REC, ""));
         }
-        proc(plan, r);
-        dev(plan, r);
-        plan.add(Phase.MOUNTS, new Op.Mkdir(r + "/sys", 0555));
-        plan.add(Phase.MOUNTS, new Op.Mount("sysfs", r + "/sys", "sysfs", RDONLY | NOSUID | NODEV | NOEXEC, ""));
-        volumes(plan, r);
+        plan.add(Phase.MOUNTS, new Op.Root(r));
+        if (defaultRoot) {
+            hostSystemDirs(plan);
+            etc(plan);
+            for (String d : List.of("root", "home", "var", "run", "tmp")) {
+                plan.add(Phase.MOUNTS, new Op.MkdirInRoot("/" + d, d.equals("root") ? 0700 : 0755));
+            }
+            plan.add(Phase.MOUNTS, new Op.MkdirInRoot("/var/tmp", 01777));
+            plan.add(Phase.MOUNTS, MountInRoot.filesystem("tmpfs", "tmpfs", "/tmp", NOSUID | NODEV, "mode=1777"));
+            plan.add(Phase.MOUNTS, MountInRoot.filesystem("tmpfs", "tmpfs", "/run", NOSUID | NODEV, "mode=755"));
+        }
+        proc(plan);
+        dev(plan);
+        // /proc, /dev and /sys are the kernel's own in every container: on a plain directory of the root (a
+        // symlink could put them where a volume later covers them), and checked to be that filesystem.
+        plan.add(Phase.MOUNTS, new Op.MkdirInRoot("/sys", 0555));
+        plan.add(Phase.MOUNTS, MountInRoot.filesystem("sysfs", "sysfs", "/sys", RDONLY | NOSUID | NODEV | NOEXEC, "")
+                .noSymlinks().requiring(MountInRoot.SYSFS_MAGIC));
+        volumes(plan);
 
         plan.add(Phase.PIVOT_ROOT, new Op.PivotRoot(r));
 
         if (spec.readOnly()) {
-            plan.add(Phase.SYSTEM, new Op.Mount("", "/", "", REMOUNT | BIND | RDONLY, ""));
+            plan.add(Phase.SYSTEM, MountInRoot.remount("/", REMOUNT | BIND | RDONLY, ""));
         }
         for (String p : MASKED_PATHS) {
             if (Files.isDirectory(Path.of(p), LinkOption.NOFOLLOW_LINKS)) {
-                plan.addOptional(Phase.SYSTEM, new Op.Mount("tmpfs", p, "tmpfs", RDONLY, "size=0"));
+                plan.addOptional(Phase.SYSTEM, MountInRoot.filesystem("tmpfs", "tmpfs", p, RDONLY, "size=0"));
             } else {
-                plan.addOptional(Phase.SYSTEM, new Op.Mount("/dev/null", p, "", BIND, ""));
+                plan.addOptional(Phase.SYSTEM, MountInRoot.bindInRoot("/dev/null", p, BIND));
             }
         }
         for (String p : READONLY_PATHS) {
-            plan.addOptional(Phase.SYSTEM, new Op.Mount(p, p, "", BIND | REC, ""));
-            plan.addOptional(Phase.SYSTEM, new Op.Mount("", p, "", REMOUNT | BIND | RDONLY | NOSUID | NODEV | NOEXEC,
+            plan.addOptional(Phase.SYSTEM, MountInRoot.bindInRoot(p, p, BIND | REC));
+            plan.addOptional(Phase.SYSTEM, MountInRoot.remount(p, REMOUNT | BIND | RDONLY | NOSUID | NODEV | NOEXEC,
                     ""));
         }
         plan.add(Phase.SYSTEM, new Op.Syscall(SyscallNumbers.umask(), List.of(new SyscallArg.Immediate(022))));
@@ -130,26 +139,26 @@ final class RootfsBuilder implements StageRun {
     private void hostSystemDirs(PlanBuilder plan) throws IOException {
         for (String d : HOST_SYSTEM_DIRS) {
             Path host = Path.of("/", d);
-            String target = root + "/" + d;
+            String target = "/" + d;
             if (Files.isSymbolicLink(host)) {
-                plan.add(Phase.MOUNTS, new Op.Symlink(Files.readSymbolicLink(host).toString(), target));
+                plan.add(Phase.MOUNTS, new Op.SymlinkInRoot(Files.readSymbolicLink(host).toString(), target));
             } else if (Files.isDirectory(host)) {
-                plan.add(Phase.MOUNTS, new Op.Mkdir(target, 0755));
-                plan.add(Phase.MOUNTS, new Op.Mount(host.toString(), target, "", BIND | REC, ""));
-                plan.add(Phase.MOUNTS, new Op.Mount("", target, "", REMOUNT | BIND | RDONLY | NODEV, ""));
+                plan.add(Phase.MOUNTS, new Op.MkdirInRoot(target, 0755));
+                plan.add(Phase.MOUNTS, MountInRoot.bindFromHost(host.toString(), target, BIND | REC));
+                plan.add(Phase.MOUNTS, MountInRoot.remount(target, REMOUNT | BIND | RDONLY | NODEV, ""));
             }
         }
     }
 
     private void etc(PlanBuilder plan) throws IOException {
-        String etc = root + "/etc";
-        plan.add(Phase.MOUNTS, new Op.Mkdir(etc, 0755));
+        String etc = "/etc";
+        plan.add(Phase.MOUNTS, new Op.MkdirInRoot(etc, 0755));
         for (String f : ETC_FILES) {
             copyFile(plan, Path.of("/etc", f), etc + "/" + f);
         }
         String hostname = context.hostname();
-        plan.add(Phase.MOUNTS, Op.WriteFile.create(etc + "/hostname", 0644, hostname + "\n"));
-        plan.add(Phase.MOUNTS, Op.WriteFile.create(etc + "/hosts", 0644,
+        plan.add(Phase.MOUNTS, Op.WriteFileInRoot.create(etc + "/hostname", 0644, hostname + "\n"));
+        plan.add(Phase.MOUNTS, Op.WriteFileInRoot.create(etc + "/hosts", 0644,
                 "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t" + hostname + "\n"));
         for (String d : ETC_DIRS_READ_ONLY) {
             // Hundreds of symlinks into /usr: one read-only bind instead of re-creating each on every launch.
@@ -158,16 +167,16 @@ final class RootfsBuilder implements StageRun {
                 continue;
             }
             String target = etc + "/" + d;
-            plan.add(Phase.MOUNTS, new Op.Mkdir(target, 0755));
-            plan.add(Phase.MOUNTS, new Op.Mount(host.toString(), target, "", BIND, ""));
-            plan.add(Phase.MOUNTS, new Op.Mount("", target, "", REMOUNT | BIND | RDONLY | NOSUID | NODEV, ""));
+            plan.add(Phase.MOUNTS, new Op.MkdirInRoot(target, 0755));
+            plan.add(Phase.MOUNTS, MountInRoot.bindFromHost(host.toString(), target, BIND));
+            plan.add(Phase.MOUNTS, MountInRoot.remount(target, REMOUNT | BIND | RDONLY | NOSUID | NODEV, ""));
         }
         for (String d : ETC_DIRS_OF_FILES) {
             Path host = Path.of("/etc", d);
             if (!Files.isDirectory(host, LinkOption.NOFOLLOW_LINKS)) {
                 continue;
             }
-            plan.add(Phase.MOUNTS, new Op.Mkdir(etc + "/" + d, 0755));
+            plan.add(Phase.MOUNTS, new Op.MkdirInRoot(etc + "/" + d, 0755));
             try (Stream<Path> entries = Files.list(host)) {
                 for (Path e : entries.sorted().toList()) {
                     copyFile(plan, e, etc + "/" + d + "/" + e.getFileName());
@@ -180,60 +189,65 @@ final class RootfsBuilder implements StageRun {
         if (!Files.isRegularFile(host)) {
             return;
         }
-        plan.add(Phase.MOUNTS, new Op.WriteFile(target, 0644, Op.WriteFile.CREATE | Op.WriteFile.TRUNCATE,
+        plan.add(Phase.MOUNTS, new Op.WriteFileInRoot(target, 0644, Op.WriteFile.CREATE | Op.WriteFile.TRUNCATE,
                 Files.readAllBytes(host)));
     }
 
-    private static void proc(PlanBuilder plan, String r) {
-        plan.add(Phase.MOUNTS, new Op.Mkdir(r + "/proc", 0555));
-        plan.add(Phase.MOUNTS, new Op.Mount("proc", r + "/proc", "proc", NOSUID | NODEV | NOEXEC, ""));
+    private static void proc(PlanBuilder plan) {
+        plan.add(Phase.MOUNTS, new Op.MkdirInRoot("/proc", 0555));
+        plan.add(Phase.MOUNTS, MountInRoot.filesystem("proc", "proc", "/proc", NOSUID | NODEV | NOEXEC, "")
+                .noSymlinks().requiring(MountInRoot.PROC_SUPER_MAGIC));
     }
 
-    private static void dev(PlanBuilder plan, String r) {
-        String dev = r + "/dev";
-        plan.add(Phase.MOUNTS, new Op.Mkdir(dev, 0755));
-        plan.add(Phase.MOUNTS, new Op.Mount("tmpfs", dev, "tmpfs", NOSUID | STRICTATIME, "mode=755,size=65536k"));
+    private static void dev(PlanBuilder plan) {
+        String dev = "/dev";
+        plan.add(Phase.MOUNTS, new Op.MkdirInRoot(dev, 0755));
+        plan.add(Phase.MOUNTS, MountInRoot.filesystem("tmpfs", "tmpfs", dev, NOSUID | STRICTATIME,
+                "mode=755,size=65536k").noSymlinks().requiring(MountInRoot.TMPFS_MAGIC));
         for (Device d : DEVICES) {
-            plan.add(Phase.MOUNTS, new Op.Mknod(dev + "/" + d.name(), Op.Mknod.S_IFCHR | 0666, d.major(), d.minor()));
+            plan.add(Phase.MOUNTS, new Op.MknodInRoot(dev + "/" + d.name(), Op.Mknod.S_IFCHR | 0666, d.major(),
+                    d.minor()));
         }
-        plan.add(Phase.MOUNTS, new Op.Mkdir(dev + "/pts", 0755));
-        plan.add(Phase.MOUNTS, new Op.Mount("devpts", dev + "/pts", "devpts", NOSUID | NOEXEC,
+        plan.add(Phase.MOUNTS, new Op.MkdirInRoot(dev + "/pts", 0755));
+        plan.add(Phase.MOUNTS, MountInRoot.filesystem("devpts", "devpts", dev + "/pts", NOSUID | NOEXEC,
                 "newinstance,ptmxmode=0666,mode=0620,gid=5"));
-        plan.add(Phase.MOUNTS, new Op.Symlink("pts/ptmx", dev + "/ptmx"));
-        plan.add(Phase.MOUNTS, new Op.Mkdir(dev + "/shm", 01777));
-        plan.add(Phase.MOUNTS, new Op.Mount("shm", dev + "/shm", "tmpfs", NOSUID | NODEV | NOEXEC,
+        plan.add(Phase.MOUNTS, new Op.SymlinkInRoot("pts/ptmx", dev + "/ptmx"));
+        plan.add(Phase.MOUNTS, new Op.MkdirInRoot(dev + "/shm", 01777));
+        plan.add(Phase.MOUNTS, MountInRoot.filesystem("tmpfs", "shm", dev + "/shm", NOSUID | NODEV | NOEXEC,
                 "mode=1777,size=65536k"));
-        plan.add(Phase.MOUNTS, new Op.Mkdir(dev + "/mqueue", 0755));
-        plan.add(Phase.MOUNTS, new Op.Mount("mqueue", dev + "/mqueue", "mqueue", NOSUID | NODEV | NOEXEC, ""));
-        plan.add(Phase.MOUNTS, new Op.Symlink("/proc/self/fd", dev + "/fd"));
+        plan.add(Phase.MOUNTS, new Op.MkdirInRoot(dev + "/mqueue", 0755));
+        plan.add(Phase.MOUNTS, MountInRoot.filesystem("mqueue", "mqueue", dev + "/mqueue", NOSUID | NODEV | NOEXEC,
+                ""));
+        plan.add(Phase.MOUNTS, new Op.SymlinkInRoot("/proc/self/fd", dev + "/fd"));
         String[] std = {"stdin", "stdout", "stderr"};
         for (int i = 0; i < 3; i++) {
-            plan.add(Phase.MOUNTS, new Op.Symlink("/proc/self/fd/" + i, dev + "/" + std[i]));
+            plan.add(Phase.MOUNTS, new Op.SymlinkInRoot("/proc/self/fd/" + i, dev + "/" + std[i]));
         }
     }
 
-    private void volumes(PlanBuilder plan, String r) {
+    private void volumes(PlanBuilder plan) {
+        if (spec.volumes().stream().anyMatch(v -> Path.of(v.target()).normalize().toString().equals("/"))) {
+            throw new CordonException("-v: cannot mount over the container's root; use --rootfs");
+        }
         for (ContainerSpec.Volume v : spec.volumes()) {
-            String target = r + Path.of(v.target()).normalize();
-            // Create each missing parent of the mount point inside the container root.
+            // The host folder or file is the host's: a host path. The mount point is in the container's root.
             Path rel = Path.of(v.target()).normalize();
-            StringBuilder p = new StringBuilder(r);
+            String target = rel.toString();
+            // Create each missing parent of the mount point, one component at a time, each in the root.
+            StringBuilder p = new StringBuilder();
             for (int i = 0; i < rel.getNameCount() - 1; i++) {
                 p.append('/').append(rel.getName(i));
-                plan.add(Phase.MOUNTS, new Op.Mkdir(p.toString(), 0755));
+                plan.add(Phase.MOUNTS, new Op.MkdirInRoot(p.toString(), 0755));
             }
             if (Files.isDirectory(v.source())) {
-                plan.add(Phase.MOUNTS, new Op.Mkdir(target, 0755));
+                plan.add(Phase.MOUNTS, new Op.MkdirInRoot(target, 0755));
             } else {
-                plan.add(Phase.MOUNTS, new Op.WriteFile(target, 0644, Op.WriteFile.CREATE, new byte[0]));
+                plan.add(Phase.MOUNTS, new Op.WriteFileInRoot(target, 0644, Op.WriteFile.CREATE, new byte[0]));
             }
-            plan.add(Phase.MOUNTS, new Op.Mount(v.source().toString(), target, "", BIND | REC, ""));
+            plan.add(Phase.MOUNTS, MountInRoot.bindFromHost(v.source().toString(), target, BIND | REC));
             if (v.readOnly()) {
-                plan.add(Phase.MOUNTS, new Op.Mount("", target, "", REMOUNT | BIND | RDONLY, ""));
+                plan.add(Phase.MOUNTS, MountInRoot.remount(target, REMOUNT | BIND | RDONLY, ""));
             }
-        }
-        if (spec.volumes().stream().anyMatch(v -> v.target().equals("/"))) {
-            throw new CordonException("-v: cannot mount over the container's root; use --rootfs");
         }
     }
 }

@@ -47,7 +47,7 @@ class RootfsPlanTest {
             assertEquals(Phase.MOUNTS, e.get(i).phase());
         }
         List<String> masked = e.subList(pivot, e.size()).stream().filter(PlanEntry::optional)
-                .map(x -> ((Op.Mount) x.op()).target()).toList();
+                .map(x -> ((Op.MountInRoot) x.op()).target()).toList();
         assertTrue(masked.containsAll(List.of("/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/sched_debug",
                 "/sys/firmware", "/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus")), masked.toString());
     }
@@ -55,25 +55,68 @@ class RootfsPlanTest {
     @Test
     void etcHoldsOnlyWhatProgramsNeed() throws Exception {
         ChildPlan plan = plan(ContainerSpec.builder().command("true").build());
-        String etc = state.resolve("rootfs/etc").toString();
-        List<String> written = plan.entries().stream().map(PlanEntry::op).filter(o -> o instanceof Op.WriteFile)
-                .map(o -> ((Op.WriteFile) o).path()).filter(p -> p.startsWith(etc)).toList();
+        List<String> written = plan.entries().stream().map(PlanEntry::op).filter(o -> o instanceof Op.WriteFileInRoot)
+                .map(o -> ((Op.WriteFileInRoot) o).path()).filter(p -> p.startsWith("/etc/")).toList();
         for (String p : written) {
-            String name = p.substring(etc.length() + 1);
+            String name = p.substring("/etc/".length());
             assertFalse(name.contains("shadow") || name.contains("ssh") || name.contains("sudoers"), name);
         }
-        assertTrue(written.contains(etc + "/passwd") && written.contains(etc + "/hostname"), written.toString());
+        assertTrue(written.contains("/etc/passwd") && written.contains("/etc/hostname"), written.toString());
     }
 
     @Test
     void hostSystemFoldersAreBoundReadOnly() throws Exception {
         ChildPlan plan = plan(ContainerSpec.builder().command("true").build());
-        String usr = state.resolve("rootfs/usr").toString();
-        List<Op.Mount> usrMounts = plan.entries().stream().map(PlanEntry::op).filter(o -> o instanceof Op.Mount)
-                .map(o -> (Op.Mount) o).filter(m -> m.target().equals(usr)).toList();
+        List<Op.MountInRoot> usrMounts = plan.entries().stream().map(PlanEntry::op)
+                .filter(o -> o instanceof Op.MountInRoot).map(o -> (Op.MountInRoot) o)
+                .filter(m -> m.target().equals("/usr")).toList();
         assertEquals(2, usrMounts.size(), usrMounts.toString());
-        assertEquals("/usr", usrMounts.get(0).source());
+        assertEquals("/usr", usrMounts.get(0).source(), "the host's /usr");
+        assertEquals(0, usrMounts.get(0).resolve() & Op.MountInRoot.SOURCE_IN_ROOT, "a host source");
         assertTrue((usrMounts.get(1).flags() & MountFlags.RDONLY) != 0, "remounted read-only");
+    }
+
+    /**
+     * The root's host path is named by the ops that make it a mount point, open it as the root and pivot into
+     * it, and by nothing else: every container path is an in-root op's, resolved in the root by the launcher.
+     */
+    @Test
+    void noOpJoinsTheRootsHostPathAndAContainerPath(@TempDir Path rootfs, @TempDir Path hostDir) throws Exception {
+        for (ContainerSpec spec : List.of(ContainerSpec.builder().command("true").readOnly(true)
+                        .volume(new ContainerSpec.Volume(hostDir, "/a/b/c", true)).build(),
+                ContainerSpec.builder().command("true").rootfs(rootfs)
+                        .volume(new ContainerSpec.Volume(hostDir, "/data", false)).build())) {
+            ChildPlan plan = plan(spec);
+            String r = spec.rootfs().orElse(state.resolve("rootfs")).toString();
+            List<String> naming = plan.entries().stream().map(PlanEntry::op).map(Op::describe)
+                    .filter(d -> d.contains(r)).toList();
+            assertEquals(3, naming.size(), naming.toString());
+            assertTrue(plan.entries().stream().map(PlanEntry::op).anyMatch(o -> o.equals(new Op.Root(r))));
+            int root = indexOf(plan.entries(), Op.Root.class);
+            for (PlanEntry e : plan.entries().subList(root + 1, plan.entries().size())) {
+                Op op = e.op();
+                assertTrue(op instanceof Op.InRoot || op instanceof Op.PivotRoot || op instanceof Op.Syscall
+                        || op instanceof Op.Exec, "not resolved in the root: " + op.describe());
+            }
+            Op.MountInRoot volume = plan.entries().stream().map(PlanEntry::op)
+                    .filter(o -> o instanceof Op.MountInRoot m && m.source().equals(hostDir.toString()))
+                    .map(o -> (Op.MountInRoot) o).findFirst().orElseThrow();
+            assertEquals(0, volume.resolve() & Op.MountInRoot.SOURCE_IN_ROOT, "a volume's source is the host's");
+        }
+    }
+
+    @Test
+    void procDevAndSysMustBeTheirFilesystemsOnPlainDirectories() throws Exception {
+        ChildPlan plan = plan(ContainerSpec.builder().command("true").build());
+        java.util.Map<String, Integer> expected = java.util.Map.of("/proc", Op.MountInRoot.PROC_SUPER_MAGIC,
+                "/sys", Op.MountInRoot.SYSFS_MAGIC, "/dev", Op.MountInRoot.TMPFS_MAGIC);
+        expected.forEach((path, magic) -> {
+            Op.MountInRoot m = plan.entries().stream().map(PlanEntry::op)
+                    .filter(o -> o instanceof Op.MountInRoot x && x.target().equals(path)).map(o -> (Op.MountInRoot) o)
+                    .findFirst().orElseThrow();
+            assertEquals((int) magic, m.fsMagic(), path);
+            assertEquals(Op.MountInRoot.NO_SYMLINKS, m.resolve() & Op.MountInRoot.NO_SYMLINKS, path);
+        });
     }
 
     @Test

@@ -131,8 +131,8 @@ final class NetworkRun implements StageRun {
             if (plan.unshares(Namespace.MOUNT) && context.spec().rootfs().isEmpty()) {
                 String hosts = result != null ? result.hosts(context.hostname()) : "(addresses assigned at launch)\n";
                 String resolv = result != null ? result.resolvConf(hostResolvConf()) : "(DNS of the network)\n";
-                plan.addOptional(Phase.PIVOT_ROOT, Op.WriteFile.create("/etc/hosts", 0644, hosts));
-                plan.addOptional(Phase.PIVOT_ROOT, Op.WriteFile.create("/etc/resolv.conf", 0644, resolv));
+                plan.addOptional(Phase.PIVOT_ROOT, Op.WriteFileInRoot.create("/etc/hosts", 0644, hosts));
+                plan.addOptional(Phase.PIVOT_ROOT, Op.WriteFileInRoot.create("/etc/resolv.conf", 0644, resolv));
             }
         }
     }

@@ -92,7 +92,7 @@ public class VendorStageIT {
                 if (e.op() instanceof Op.PivotRoot) {
                     pivot = i;
                 }
-                if (e.op() instanceof Op.WriteFile w && w.path().equals("/etc/vendor-marker")) {
+                if (e.op() instanceof Op.WriteFileInRoot w && w.path().equals("/etc/vendor-marker")) {
                     assertEquals("stage of the write", "vendor", e.stage());
                     assertEquals("phase of the write", Phase.SYSTEM, e.phase());
                     assertArrayEquals("hello\n".getBytes(StandardCharsets.UTF_8), w.data());

@@ -94,7 +94,8 @@ public class VendorStage implements IsolationStage {
         public void contribute(PlanBuilder plan) {
             failIfAsked("contribute");
             if (marker != null) {
-                plan.add(Phase.SYSTEM, Op.WriteFile.create(MARKER_FILE, 0644, marker + "\n"));
+                // A path in the container: resolved in its root by the launcher, as every stage should name one.
+                plan.add(Phase.SYSTEM, Op.WriteFileInRoot.create(MARKER_FILE, 0644, marker + "\n"));
             }
         }
 

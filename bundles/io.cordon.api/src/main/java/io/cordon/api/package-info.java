@@ -4,5 +4,5 @@
  * for each launch. No implementation lives here.
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("0.2.0")
+@org.osgi.annotation.versioning.Version("0.3.0")
 package io.cordon.api;

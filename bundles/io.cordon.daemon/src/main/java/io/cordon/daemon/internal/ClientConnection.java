@@ -9,7 +9,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
-import java.nio.channels.Channels;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystems;
@@ -40,8 +39,48 @@ final class ClientConnection implements Runnable {
         this.channel = channel;
         this.tool = tool;
         this.log = log;
-        this.in = Channels.newInputStream(channel);
-        this.out = Channels.newOutputStream(channel);
+        this.in = inputOf(channel);
+        this.out = outputOf(channel);
+    }
+
+    /**
+     * Not Channels.newInputStream/newOutputStream: both hold the channel's blocking lock while they wait,
+     * so a write (the request deadline's ERROR frame) would wait behind a blocked read. The channel itself
+     * reads and writes under separate locks.
+     */
+    private static InputStream inputOf(SocketChannel ch) {
+        return new InputStream() {
+            @Override
+            public int read() throws IOException {
+                byte[] one = new byte[1];
+                return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                if (len == 0) {
+                    return 0;
+                }
+                return ch.read(java.nio.ByteBuffer.wrap(b, off, len));
+            }
+        };
+    }
+
+    private static OutputStream outputOf(SocketChannel ch) {
+        return new OutputStream() {
+            @Override
+            public void write(int b) throws IOException {
+                write(new byte[] {(byte) b}, 0, 1);
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(b, off, len);
+                while (buf.hasRemaining()) {
+                    ch.write(buf);
+                }
+            }
+        };
     }
 
     private static UserPrincipal root() {
@@ -52,9 +91,20 @@ final class ClientConnection implements Runnable {
         }
     }
 
+    /** A client that has not sent its whole request by then is cut off, so it cannot hold a thread forever. */
+    static final int REQUEST_DEADLINE_SECONDS = 10;
+
     @Override
     public void run() {
         String who = "a client";
+        java.util.concurrent.atomic.AtomicBoolean requestRead = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.CompletableFuture.delayedExecutor(REQUEST_DEADLINE_SECONDS,
+                java.util.concurrent.TimeUnit.SECONDS).execute(() -> {
+                    if (!requestRead.get()) {
+                        refuse("no request within " + REQUEST_DEADLINE_SECONDS + " s; closing the connection");
+                        closeQuietly();
+                    }
+                });
         // Not try-with-resources: that would close the channel before the catch blocks send their line.
         try {
             UnixDomainPrincipal peer = channel.getOption(ExtendedSocketOptions.SO_PEERCRED);
@@ -66,6 +116,7 @@ final class ClientConnection implements Runnable {
             }
             Protocol.readHello(in);
             Protocol.Frame frame = Protocol.readClientFrame(in);
+            requestRead.set(true);
             if (frame.type() == Protocol.PING) {
                 Protocol.writeInt(out, Protocol.PONG, (int) ProcessHandle.current().pid());
                 return;
@@ -80,17 +131,24 @@ final class ClientConnection implements Runnable {
             refuse(e.getMessage());
         } catch (EOFException e) {
             // A probe (hello, then nothing) or a client that died: nothing to tell anyone.
+        } catch (java.nio.channels.ClosedChannelException e) {
+            // Closed by the request deadline or by the daemon stopping; both said so already.
         } catch (IOException e) {
             log.accept(who + ": connection lost: " + e.getMessage());
         } catch (RuntimeException e) {
             log.accept(who + ": internal error: " + e);
             refuse("internal error in the daemon: " + e);
         } finally {
-            try {
-                channel.close();
-            } catch (IOException e) {
-                // Closed already.
-            }
+            requestRead.set(true);
+            closeQuietly();
+        }
+    }
+
+    private void closeQuietly() {
+        try {
+            channel.close();
+        } catch (IOException e) {
+            // Closed already.
         }
     }
 

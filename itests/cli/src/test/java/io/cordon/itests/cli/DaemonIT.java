@@ -289,6 +289,8 @@ class DaemonIT {
         assertTrue(errorFor(hello(1), header(1, 3), new byte[] {1, 2, 3}).startsWith("malformed request:"));
         assertTrue(errorFor(hello(7)).startsWith("protocol version mismatch: the client speaks version 7"));
         assertTrue(errorFor("GET / HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII)).startsWith("not a cordon client"));
+        // A client that sends nothing is cut off after 10 s with one line.
+        assertTrue(errorFor().startsWith("no request within 10 s"));
         // A client that hangs up in the middle of a frame ends only its own connection.
         try (SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(daemon.socket))) {
             ch.write(ByteBuffer.wrap(hello(1)));

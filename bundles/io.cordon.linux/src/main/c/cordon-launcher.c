@@ -24,6 +24,7 @@
  */
 #define _GNU_SOURCE
 #include "plan.h"
+#include "client.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -332,8 +333,12 @@ int main(int argc, char **argv)
 
 	if (argc == 2 && strcmp(argv[1], "--check") == 0)
 		return check_mode();
-	if (argc != 1) {
-		fprintf(stderr, "usage: cordon-launcher [--check]\n");
+	if (argc >= 2 && strcmp(argv[1], "--client") == 0)
+		return client_main(argc - 1, argv + 1); /* client.c */
+	if (argc == 2 && strcmp(argv[1], "--over-daemon") == 0)
+		client_tail_at_exit(); /* fd 3 and 4 are a daemon connection */
+	else if (argc != 1) {
+		fprintf(stderr, "usage: cordon-launcher [--check | --client [--ping] [--] ARGS...]\n");
 		return 2;
 	}
 	/* Run from a memfd as /proc/self/fd/N, the kernel would name this

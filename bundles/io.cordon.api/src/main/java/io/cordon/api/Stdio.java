@@ -2,8 +2,21 @@ package io.cordon.api;
 
 import java.nio.file.Path;
 
-/** Where the container's stdin, stdout and stderr go. */
-public record Stdio(Redirect in, Redirect out, Redirect err) {
+/**
+ * Where the container's stdin, stdout and stderr go. {@code launcher} is null when the runtime spawns
+ * the launcher itself (INHERIT is then the runtime's own stdio); otherwise the container is cloned by
+ * that remote launcher and INHERIT means the remote process's stdio (see {@link RemoteLauncher}).
+ */
+public record Stdio(Redirect in, Redirect out, Redirect err, RemoteLauncher launcher) {
+
+    public Stdio(Redirect in, Redirect out, Redirect err) {
+        this(in, out, err, null);
+    }
+
+    /** These redirects, applied by a remote launcher to its own stdio. */
+    public Stdio through(RemoteLauncher remote) {
+        return new Stdio(in, out, err, remote);
+    }
 
     /** The runtime's own stdio, as {@code docker run -i} on a terminal. */
     public static Stdio inherit() {

@@ -9,4 +9,7 @@ import java.io.PrintStream;
  */
 public interface CommandLineTool {
     int execute(String[] args, PrintStream out, PrintStream err);
+
+    /** The same for a client of the resident runtime (see {@link ClientContext}). */
+    int execute(String[] args, PrintStream out, PrintStream err, ClientContext client);
 }

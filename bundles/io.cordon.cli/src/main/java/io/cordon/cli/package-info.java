@@ -1,4 +1,4 @@
 /** The command-line tool service: the same commands for the POSIX CLI and the Gogo shell. */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("0.1.0")
+@org.osgi.annotation.versioning.Version("0.2.0")
 package io.cordon.cli;

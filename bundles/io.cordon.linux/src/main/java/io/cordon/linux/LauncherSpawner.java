@@ -10,7 +10,11 @@ import io.cordon.api.plan.ChildPlan;
  */
 public interface LauncherSpawner {
 
-    /** Spawn the launcher, send the plan and return once the child exists (its PID is known). */
+    /**
+     * Spawn the launcher, send the plan and return once the child exists (its PID is known). If
+     * {@code stdio} names a {@link io.cordon.api.RemoteLauncher}, that one gets the plan instead of a
+     * spawned launcher.
+     */
     LauncherProcess spawn(ChildPlan plan, Stdio stdio);
 
     /** How the launcher executable is named for exec (a sealed in-memory copy of the one in the bundle). */

@@ -1,6 +1,7 @@
 package io.cordon.cli.internal;
 
 import io.cordon.api.ContainerRuntime;
+import io.cordon.cli.ClientContext;
 import io.cordon.cli.CommandLineTool;
 import java.io.PrintStream;
 import java.io.PrintWriter;
@@ -38,15 +39,23 @@ public class CordonCommandLine implements CommandLineTool {
 
     @Override
     public int execute(String[] args, PrintStream out, PrintStream err) {
-        return execute(args, out, err, false);
+        return execute(args, out, err, false, null);
     }
 
-    /** {@code forwardSignals}: this process is the user's foreground cordon, so SIGINT/SIGTERM go to the container. */
-    public int execute(String[] args, PrintStream out, PrintStream err, boolean forwardSignals) {
+    @Override
+    public int execute(String[] args, PrintStream out, PrintStream err, ClientContext client) {
+        return execute(args, out, err, false, client);
+    }
+
+    /**
+     * {@code forwardSignals}: this process is the user's foreground cordon, so SIGINT/SIGTERM go to the container.
+     * {@code client}: the command came over the resident runtime's socket (else null).
+     */
+    public int execute(String[] args, PrintStream out, PrintStream err, boolean forwardSignals, ClientContext client) {
         Output io = new Output(out, err);
         CommandLine cl = new CommandLine(new Root());
-        cl.addSubcommand("run", new RunCommand(runtime, io, forwardSignals, false));
-        cl.addSubcommand("explain", new RunCommand(runtime, io, false, true));
+        cl.addSubcommand("run", new RunCommand(runtime, io, forwardSignals, false, client));
+        cl.addSubcommand("explain", new RunCommand(runtime, io, false, true, client));
         describeRunAndExplain(cl, forwardSignals);
         cl.addSubcommand("stages", new StagesCommand(runtime, io));
         cl.addSubcommand("ps", new PsCommand(runtime, io));

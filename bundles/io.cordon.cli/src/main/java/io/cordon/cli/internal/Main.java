@@ -53,11 +53,48 @@ public class Main implements Callable<Integer> {
             return 0;
         }
         awaitStartLevel();
+        if (args.length > 0 && args[0].equals("daemon")) {
+            return runMode("daemon", java.util.Arrays.copyOfRange(args, 1, args.length));
+        }
         // The process's own stdout/stderr, not System.out/err: Gogo's runtime replaces those with
         // per-thread multiplexing streams, and the CLI's output must not depend on that.
         PrintStream out = new PrintStream(new FileOutputStream(FileDescriptor.out), true);
         PrintStream err = new PrintStream(new FileOutputStream(FileDescriptor.err), true);
-        return tool.execute(args, out, err, true);
+        return tool.execute(args, out, err, true, null);
+    }
+
+    /**
+     * A top-level mode another bundle provides (the resident runtime's socket server is one): a Callable
+     * service with {@code cordon.mode=NAME} that runs until it returns the process's exit code. This
+     * bundle does not depend on it; without it the mode is refused in one line.
+     */
+    private int runMode(String name, String[] rest) {
+        PrintStream err = new PrintStream(new FileOutputStream(FileDescriptor.err), true);
+        if (rest.length > 0) {
+            err.println("cordon " + name + ": takes no arguments (got " + String.join(" ", rest) + ")");
+            return CordonCommandLine.EXIT_RUNTIME;
+        }
+        java.util.Collection<org.osgi.framework.ServiceReference<Callable>> refs;
+        try {
+            refs = context.getServiceReferences(Callable.class, "(cordon.mode=" + name + ")");
+        } catch (org.osgi.framework.InvalidSyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+        if (refs.isEmpty()) {
+            err.println("cordon " + name + ": no bundle provides this mode (is io.cordon." + name + " installed?)");
+            return CordonCommandLine.EXIT_RUNTIME;
+        }
+        org.osgi.framework.ServiceReference<Callable> ref = refs.iterator().next();
+        Callable<?> mode = context.getService(ref);
+        try {
+            Object code = mode.call();
+            return code instanceof Integer i ? i : 0;
+        } catch (Exception e) {
+            err.println("cordon " + name + ": " + CordonCommandLine.oneLine(e));
+            return CordonCommandLine.EXIT_RUNTIME;
+        } finally {
+            context.ungetService(ref);
+        }
     }
 
     /**

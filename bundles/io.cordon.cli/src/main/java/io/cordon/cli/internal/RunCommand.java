@@ -7,6 +7,7 @@ import io.cordon.api.CordonException;
 import io.cordon.api.RunResult;
 import io.cordon.api.SeccompProfile;
 import io.cordon.api.StageInfo;
+import io.cordon.cli.ClientContext;
 import io.cordon.api.Stdio;
 import io.cordon.api.plan.ChildPlan;
 import io.cordon.api.plan.Namespace;
@@ -27,6 +28,8 @@ final class RunCommand implements Callable<Integer> {
     private final ContainerRuntime runtime;
     private final CordonCommandLine.Output io;
     private final boolean forwardSignals;
+    /** Set when the command came from a client of the resident runtime: its launcher clones the container. */
+    private final ClientContext client;
 
     @Option(names = "--rootfs", paramLabel = "DIR", description = "Run in this prepared root instead of the default root.")
     Path rootfs;
@@ -113,8 +116,10 @@ final class RunCommand implements Callable<Integer> {
     @Parameters(paramLabel = "CMD", arity = "1..*", description = "The command and its arguments.")
     List<String> command = new ArrayList<>();
 
-    RunCommand(ContainerRuntime runtime, CordonCommandLine.Output io, boolean forwardSignals, boolean dryRun) {
+    RunCommand(ContainerRuntime runtime, CordonCommandLine.Output io, boolean forwardSignals, boolean dryRun,
+            ClientContext client) {
         this.runtime = runtime;
+        this.client = client;
         this.io = io;
         this.forwardSignals = forwardSignals;
         this.dryRun = dryRun;
@@ -158,8 +163,9 @@ final class RunCommand implements Callable<Integer> {
             return detached(spec);
         }
         try (SignalForwarding forwarding = forwardSignals ? SignalForwarding.install(runtime, spec.id()) : null) {
-            RunResult r = runtime.run(spec, interactive ? Stdio.inherit()
-                    : new Stdio(Stdio.Redirect.NULL, Stdio.Redirect.INHERIT, Stdio.Redirect.INHERIT));
+            Stdio stdio = interactive ? Stdio.inherit()
+                    : new Stdio(Stdio.Redirect.NULL, Stdio.Redirect.INHERIT, Stdio.Redirect.INHERIT);
+            RunResult r = runtime.run(spec, client == null ? stdio : stdio.through(client.launcher()));
             if (r.error() != null) {
                 io.err().println("cordon: " + r.error());
             }
@@ -217,7 +223,7 @@ final class RunCommand implements Callable<Integer> {
         ContainerSpec.Builder b = ContainerSpec.builder().command(command).workdir(workdir).hostname(hostname)
                 .readOnly(readOnly).interactive(interactive);
         if (rootfs != null) {
-            b.rootfs(rootfs.toAbsolutePath().normalize());
+            b.rootfs((client == null ? rootfs.toAbsolutePath() : client.cwd().resolve(rootfs)).normalize());
         }
         env.forEach(b::env);
         for (String v : volumes) {

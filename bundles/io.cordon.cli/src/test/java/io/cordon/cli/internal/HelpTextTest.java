@@ -21,7 +21,7 @@ class HelpTextTest {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         int code = new CordonCommandLine(null).execute(args, new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8), oneShotProcess);
+                new PrintStream(err, true, StandardCharsets.UTF_8), oneShotProcess, null);
         return new String[] {String.valueOf(code), out.toString(StandardCharsets.UTF_8),
                 err.toString(StandardCharsets.UTF_8)};
     }

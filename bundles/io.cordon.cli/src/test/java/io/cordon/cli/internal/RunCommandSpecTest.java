@@ -17,7 +17,7 @@ import picocli.CommandLine;
 class RunCommandSpecTest {
 
     static ContainerSpec spec(String... args) {
-        RunCommand run = new RunCommand(null, null, false, false);
+        RunCommand run = new RunCommand(null, null, false, false, null);
         new CommandLine(run).parseArgs(args);
         return run.spec();
     }

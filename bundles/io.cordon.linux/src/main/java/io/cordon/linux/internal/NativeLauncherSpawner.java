@@ -17,7 +17,8 @@ import org.osgi.service.component.annotations.Component;
 /**
  * Spawns the C launcher with posix_spawn, giving it the plan on fd 3 and a report
  * pipe on fd 4. posix_spawn (not fork) because Java must never run code in a
- * forked child of the JVM; the launcher does all in-child work.
+ * forked child of the JVM; the launcher does all in-child work. A {@link Stdio} with a
+ * remote launcher (the resident runtime's client) is not spawned: the plan goes to it.
  */
 @Component(service = LauncherSpawner.class)
 public class NativeLauncherSpawner implements LauncherSpawner {
@@ -52,6 +53,9 @@ public class NativeLauncherSpawner implements LauncherSpawner {
             wire = PlanCodec.encode(plan);
         } catch (IllegalArgumentException e) {
             throw new CordonException("cannot encode the plan: " + e.getMessage());
+        }
+        if (stdio.launcher() != null) {
+            return RemoteLauncherProcess.start(stdio.launcher(), stdio, wire);
         }
         LibC c = LibC.INSTANCE;
         int[] planPipe = pipe();

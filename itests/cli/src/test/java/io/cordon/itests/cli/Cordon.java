@@ -26,12 +26,20 @@ final class Cordon {
     private Cordon() {
     }
 
+    /**
+     * bin/cordon in its one-JVM-per-command mode (CORDON_NO_DAEMON=1). These tests give each command its
+     * own runtime settings through the environment (CORDON_DEPLOY, CORDON_CNI_CONFDIR, …), which a
+     * resident daemon reads once when it starts, and some watch the JVM's own process tree; DaemonIT
+     * covers the daemon path on a socket of its own, so no test depends on a daemon a user runs.
+     */
     static ProcessBuilder builder(String... args) {
         assertTrue(Files.isExecutable(BIN), "bin/cordon not found at " + BIN);
         List<String> cmd = new ArrayList<>();
         cmd.add(BIN.toString());
         cmd.addAll(List.of(args));
-        return new ProcessBuilder(cmd);
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.environment().put("CORDON_NO_DAEMON", "1");
+        return pb;
     }
 
     static Result run(String... args) {

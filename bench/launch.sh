@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Launch benchmark: N launches of `true` through the warm cordon runtime, side by
+# Launch benchmark: N launches of `true` through the warm cordon runtime (in one JVM,
+# and through the resident runtime's client as a user types it), side by
 # side with runc, crun, bwrap and unshare using the same namespaces (pid, mount,
 # uts, ipc, cgroup; the host's network and user namespaces). It writes the table,
 # with the date, commit, machine and cordon's active stages, into bench/README.md
@@ -75,6 +76,13 @@ mkdir -p "$RUNC_STATE" "$CRUN_STATE" "$TMP/deploy"
 # A deploy folder of its own: a bundle someone dropped into /var/lib/cordon/deploy
 # must not join (or replace) a stage in the measured runtime.
 export CORDON_DEPLOY="$TMP/deploy"
+# The warm and cold rows keep their meaning (a runtime inside this one JVM; one JVM per
+# command), so bin/cordon runs without the resident runtime for them. The client row
+# goes through a daemon of this run's own, on a private socket, started below.
+export CORDON_NO_DAEMON=1
+DAEMON_SOCK="$TMP/cordond/cordon.sock"
+DAEMON_PID=""
+CLIENT=(env -u CORDON_NO_DAEMON CORDON_SOCKET="$DAEMON_SOCK" "$CORDON")
 
 # crun 1.8 refuses hybrid cgroups (v1 controllers plus a cgroup2 mount): it runs
 # in a private mount namespace in which that cgroup2 mount is gone.
@@ -86,6 +94,9 @@ fi
 cleanup() {
   local rc=$? id d
   trap - EXIT INT TERM
+  if [ -n "$DAEMON_PID" ]; then
+    kill -TERM "$DAEMON_PID" 2>/dev/null && wait "$DAEMON_PID" 2>/dev/null || true
+  fi
   if command -v runc >/dev/null; then
     for id in $(runc --root "$RUNC_STATE" list -q 2>/dev/null); do
       runc --root "$RUNC_STATE" delete --force "$id" >/dev/null 2>&1 || echo "launch.sh: runc delete $id failed" >&2
@@ -216,6 +227,21 @@ else
   not_measured cordon-cold "${STATUS[cordon]}"
 fi
 grep -E '^(CapEff|NoNewPrivs|Seccomp):' /proc/self/status >"$TMP/host.holds"
+
+# --- cordond of this run's own, for the client row --------------------------------
+mkdir -p "$(dirname "$DAEMON_SOCK")"
+env -u CORDON_NO_DAEMON CORDON_SOCKET="$DAEMON_SOCK" "$CORDON" daemon >"$TMP/cordond.log" 2>&1 &
+DAEMON_PID=$!
+for _ in $(seq 1 300); do
+  [ -S "$DAEMON_SOCK" ] && break
+  kill -0 "$DAEMON_PID" 2>/dev/null || break
+  sleep 0.1
+done
+if [ -S "$DAEMON_SOCK" ]; then
+  verify cordon-client "${CLIENT[@]}" run --network host -- sh -c "$(check_cmd 1)" || true
+else
+  not_measured cordon-client "failed: bin/cordon daemon did not listen on $DAEMON_SOCK: $(tail -n 1 "$TMP/cordond.log")"
+fi
 if ! "$CORDON" stages >"$TMP/stages.txt" 2>"$TMP/stages.err"; then
   die "bin/cordon stages failed, so the run cannot say which stages it measured: $(tr -s '\n' ' ' <"$TMP/stages.err")"
 fi
@@ -364,6 +390,7 @@ run_block() { # KEY N
       done
       not_measured cordon-cold "failed: bin/cordon kept rebuilding $JAR during the cold launches (sources are changing)"
       ;;
+    cordon-client) timeloop cordon-client "$n" "$WARMUP" -- "${CLIENT[@]}" run --network host -- true ;;
     runc) timeloop runc "$n" "$WARMUP" -- "${RUNC[@]}" "$TMP/runc" "$TAG-runc" ;;
     crun)
       # The whole block runs inside the one mount namespace: unshare+umount are not timed.
@@ -379,7 +406,7 @@ run_block() { # KEY N
 }
 
 # --- rounds ----------------------------------------------------------------------
-TOOLS=(cordon runc crun bwrap unshare host cordon-cold)
+TOOLS=(cordon cordon-client runc crun bwrap unshare host cordon-cold)
 share() { echo $(( $1 / ROUNDS + ($2 < $1 % ROUNDS ? 1 : 0) )); } # TOTAL ROUND -> launches in it
 for r in $(seq 0 $((ROUNDS - 1))); do
   n="$(share "$N" "$r")"; c="$(share "$COLD_N" "$r")"

@@ -26,6 +26,7 @@ END_LINE = END + " -->"
 # key (the timing file's name), the row's name, what is special about it
 ROWS = [
     ("cordon", "cordon (warm)", "in-JVM `runtime.run()`, framework already up"),
+    ("cordon-client", "cordon (client)", "`bin/cordon run --network host -- true` through a warm cordond: the C client clones"),
     ("runc", "runc run", "runc's CLI (Go; re-execs itself as `runc init`); a cgroup per launch"),
     ("crun", "crun run", "crun's CLI (C); a cgroup per launch; in a mount ns without the cgroup2 mount"),
     ("bwrap", "bwrap", "no cgroup, no masked paths"),

@@ -65,11 +65,12 @@ EOF
 apparmor_parser -r /tmp/aa/cordon-test-deny && echo "HOST test-profile loaded"
 
 # The host (unconfined) signals a container under cordon-default: the profile must let it in, or the sleep runs
-# its full minute and the container reports a normal exit instead of SIGTERM's 143.
+# its full minute and the container reports a normal exit instead of SIGTERM's 143. The signaller reports into a
+# file, printed after the shell: written to the console it could land after a Gogo prompt, on the prompt's line.
 (
     for _ in $(seq 1 900); do
         if pkill -TERM -f '^sleep 61$' 2>/dev/null; then
-            echo "HOST signal sent"
+            echo sent >/tmp/aa/signal
             break
         fi
         sleep 0.2
@@ -89,6 +90,7 @@ exit
 EOF
 echo "HOST shell-exit $?"
 wait
+echo "HOST signal $(cat /tmp/aa/signal 2>/dev/null || echo never-sent)"
 echo "HOST profiles $(tr '\n' ';' </sys/kernel/security/apparmor/profiles)"
 echo "HOST recorded-sha256 $(cat /run/cordon/apparmor/cordon-default.sha256)"
 echo "HOST source-sha256 $(sha256sum </var/cache/cordon/apparmor/profiles/cordon-default | cut -d' ' -f1)"

@@ -1,6 +1,7 @@
 package io.cordon.itests.osgi;
 
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 
 import io.cordon.api.ContainerRuntime;
@@ -79,7 +80,7 @@ public class ProvisioningIT {
         distribution.bundles().forEach(b -> resolved.add(b.symbolicName()));
         Set<String> provisioned = ours(installed().keySet());
 
-        assertTrue("full.bndrun asks for cordon bundles in -runrequires", !required.isEmpty());
+        assertFalse("full.bndrun asks for cordon bundles in -runrequires", required.isEmpty());
         assertTrue("bnd resolved every cordon bundle of -runrequires into " + Distribution.JAR + " ("
                 + difference(Distribution.BNDRUN + " -runrequires", required, "its -runbundles", ours(resolved))
                 + ")", ours(resolved).containsAll(required));
@@ -124,7 +125,7 @@ public class ProvisioningIT {
         Set<String> stageBundles = new TreeSet<>();
         Distribution.requiredByBndrun(CordonOptions.repositoryRoot()).stream()
                 .filter(n -> n.startsWith(STAGE_BUNDLE)).forEach(stageBundles::add);
-        assertTrue("full.bndrun asks for stage bundles", !stageBundles.isEmpty());
+        assertFalse("full.bndrun asks for stage bundles", stageBundles.isEmpty());
         Support.await(() -> "a stage from each of full.bndrun's stage bundles (serving none: " + missing(stageBundles)
                 + ")", () -> servingBundles().containsAll(stageBundles));
         assertEquals("bundles that serve a stage", stageBundles, servingBundles());

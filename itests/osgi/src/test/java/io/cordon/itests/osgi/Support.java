@@ -93,7 +93,7 @@ final class Support {
      */
     static Path unameDenyingProfile() {
         try {
-            Path profile = CordonOptions.targetDir().resolve("seccomp-deny-uname.json");
+            Path profile = CordonOptions.targetDir().resolve("profile-deny-uname.json");
             Files.writeString(profile, """
                     {"defaultAction": "SCMP_ACT_ALLOW",
                      "syscalls": [{"names": ["uname"], "action": "SCMP_ACT_ERRNO"}]}

@@ -4,20 +4,23 @@ import static org.ops4j.pax.exam.CoreOptions.bundle;
 import static org.ops4j.pax.exam.CoreOptions.cleanCaches;
 import static org.ops4j.pax.exam.CoreOptions.frameworkProperty;
 import static org.ops4j.pax.exam.CoreOptions.junitBundles;
-import static org.ops4j.pax.exam.CoreOptions.mavenBundle;
-import static org.ops4j.pax.exam.CoreOptions.options;
 import static org.ops4j.pax.exam.CoreOptions.systemPackage;
 import static org.ops4j.pax.exam.CoreOptions.workingDirectory;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import org.ops4j.pax.exam.Option;
 
 /**
- * The framework every test starts: Felix with SCR, Gogo (runtime and commands, no jline: no terminal)
- * and every cordon bundle. Our bundles come from the reactor's build output as file: URLs, because
- * {@code mvn verify} never installs them into ~/.m2; third-party bundles come from ~/.m2 (they are
- * test dependencies of this module, with versions from META-INF/maven/dependencies.properties).
+ * The framework every test starts: the cordon distribution ({@link Distribution}, features/full/target/full.jar,
+ * resolved by bnd from features/full/full.bndrun) with every one of its run bundles and run properties, less the
+ * few {@link #NOT_PROVISIONED} for a reason given there. So the tests run the bundles users run, third-party
+ * ones included (Jackson for seccomp, JNA for linux ...), and a bundle added to full.bndrun is provisioned here
+ * without anyone editing this file; {@code ProvisioningIT} checks the outcome against the bndrun.
  *
  * <p>Runs in the failsafe JVM (outside the framework) when Pax Exam calls a {@code @Configuration}
  * method; the paths are also used inside the framework (native container: same JVM, same system
@@ -26,10 +29,17 @@ import org.ops4j.pax.exam.Option;
 final class CordonOptions {
     static final String VERSION = System.getProperty("cordon.version", "0.1.0-SNAPSHOT");
 
-    /** Every cordon bundle of the full distribution (features/full/full.bndrun) except the jline shell. */
-    static final String[] CORDON_BUNDLES = {"io.cordon.api", "io.cordon.linux", "io.cordon.orchestrator",
-        "io.cordon.stage.pidns", "io.cordon.stage.mountns", "io.cordon.stage.utsns", "io.cordon.stage.ipcns",
-        "io.cordon.stage.cgroupns", "io.cordon.stage.cgroups", "io.cordon.cli", "io.cordon.shell"};
+    /** Run bundles of the distribution that the tests leave out, each with why. */
+    static final Map<String, String> NOT_PROVISIONED = Map.of(
+            "org.apache.felix.gogo.jline", "the interactive shell reads a terminal; the tests have none and drive"
+                    + " Gogo through sessions on byte streams instead",
+            "org.jline", "only org.apache.felix.gogo.jline uses it");
+
+    /** Run properties of the distribution that Pax Exam sets its own way (see {@link #runtime}). */
+    static final Set<String> PROPERTIES_PAX_EXAM_OWNS = Set.of(
+            "org.osgi.framework.system.packages.extra", // systemPackage options, below
+            "org.osgi.framework.storage.clean", // cleanCaches(true)
+            "org.osgi.framework.startlevel.beginning"); // Pax Exam starts every bundle at its own start level
 
     private CordonOptions() {
     }
@@ -49,10 +59,6 @@ final class CordonOptions {
         String dir = System.getProperty("cordon.itest.dir");
         return dir == null || dir.isBlank() ? repositoryRoot().resolve("itests/osgi/target")
                 : Path.of(dir).toAbsolutePath().normalize();
-    }
-
-    static Path bundleJar(String bsn) {
-        return repositoryRoot().resolve("bundles").resolve(bsn).resolve("target").resolve(bsn + "-" + VERSION + ".jar");
     }
 
     static Path vendorStageJar() {
@@ -86,33 +92,42 @@ final class CordonOptions {
     /** The standard runtime; {@code name} separates the framework storage of each test class. */
     static Option[] runtime(String name) {
         requireRoot();
-        Option[] cordon = new Option[CORDON_BUNDLES.length];
-        for (int i = 0; i < cordon.length; i++) {
-            cordon[i] = bundle(fileUrl(bundleJar(CORDON_BUNDLES[i])));
-        }
-        return options(
-                workingDirectory(targetDir().resolve("paxexam").resolve(name).toString()),
+        Distribution distribution = Distribution.of(repositoryRoot());
+        Path work = targetDir().resolve("paxexam").resolve(name);
+        List<Option> options = new ArrayList<>(List.of(
+                workingDirectory(work.toString()),
                 cleanCaches(true),
-                // io.cordon.cli imports sun.misc (signal forwarding); cnf/runtime.bnd adds it to
-                // org.osgi.framework.system.packages.extra. The native container builds that property from
-                // its systemPackage options (Pax Exam's own API packages among them, so that test and
-                // framework share one ProbeInvoker class); a frameworkProperty would replace the list.
-                systemPackage("sun.misc"),
                 // JUnit and hamcrest in the framework, and the JUnit invoker (runs @Before/@After inside)
-                junitBundles(),
-                frameworkProperty("felix.log.level").value("1"),
-                frameworkProperty("ds.loglevel").value("warn"),
-                mavenBundle("org.osgi", "org.osgi.util.function").versionAsInProject(),
-                mavenBundle("org.osgi", "org.osgi.util.promise").versionAsInProject(),
-                mavenBundle("org.osgi", "org.osgi.service.component").versionAsInProject(),
-                mavenBundle("org.apache.felix", "org.apache.felix.scr").versionAsInProject(),
-                mavenBundle("org.apache.felix", "org.apache.felix.gogo.runtime").versionAsInProject(),
-                mavenBundle("org.apache.felix", "org.apache.felix.gogo.command").versionAsInProject(),
-                mavenBundle("net.java.dev.jna", "jna").versionAsInProject(),
-                mavenBundle("info.picocli", "picocli").versionAsInProject(),
-                mavenBundle("com.fasterxml.jackson.core", "jackson-annotations").versionAsInProject(),
-                mavenBundle("com.fasterxml.jackson.core", "jackson-core").versionAsInProject(),
-                mavenBundle("com.fasterxml.jackson.core", "jackson-databind").versionAsInProject(),
-                org.ops4j.pax.exam.CoreOptions.composite(cordon));
+                junitBundles()));
+        distribution.runProperties().forEach((key, value) -> {
+            if (key.equals("org.osgi.framework.system.packages.extra")) {
+                // io.cordon.cli imports sun.misc (signal forwarding). The native container builds this property
+                // from its systemPackage options (Pax Exam's own API packages among them, so that test and
+                // framework share one ProbeInvoker class); a frameworkProperty would replace the list.
+                for (String pkg : value.split(",")) {
+                    options.add(systemPackage(pkg.trim()));
+                }
+            } else if (!PROPERTIES_PAX_EXAM_OWNS.contains(key)) {
+                options.add(frameworkProperty(key).value(value));
+            }
+        });
+        // bin/cordon points FileInstall at the deploy folder; here an empty one of the test's own.
+        Path deploy = directory(work.resolveSibling(name + "-deploy"));
+        options.add(frameworkProperty("felix.fileinstall.dir").value(deploy.toString()));
+        Path jars = targetDir().resolve("distribution").resolve(name);
+        for (Distribution.RunBundle b : distribution.bundles()) {
+            if (!NOT_PROVISIONED.containsKey(b.symbolicName())) {
+                options.add(bundle(fileUrl(distribution.extract(b, jars))));
+            }
+        }
+        return options.toArray(Option[]::new);
+    }
+
+    private static Path directory(Path dir) {
+        try {
+            return Files.createDirectories(dir);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot create " + dir, e);
+        }
     }
 }

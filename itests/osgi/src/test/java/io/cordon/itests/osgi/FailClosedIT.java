@@ -26,6 +26,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 import javax.inject.Inject;
 import org.junit.After;
 import org.junit.Before;
@@ -166,6 +167,63 @@ public class FailClosedIT {
         assertTrue("the child existed at attach", early.childAliveAtAttach(id));
         assertFalse("the child (host pid " + early.childPid(id) + ") is gone after the failed attach",
                 Files.exists(Path.of("/proc", "" + early.childPid(id))));
+    }
+
+    @Test
+    public void withoutTheSeccompBundleALaunchThatAsksForAProfileIsRefusedNamingSeccomp() throws Exception {
+        String profile = Support.unameDenyingProfile().toString();
+        refusedWhileStopped("io.cordon.stage.seccomp", "seccomp", "seccomp",
+                () -> Support.securityOpt(ContainerSpec.builder(), "seccomp=" + profile).command("true").build(),
+                "run", "--security-opt", "seccomp=" + profile, "--", "true");
+    }
+
+    @Test
+    public void withoutTheCapsBundleALaunchWithCapDropIsRefusedNamingIt() throws Exception {
+        refusedWhileStopped("io.cordon.stage.caps", "caps", "--cap-drop NET_RAW",
+                () -> Support.capDrop(ContainerSpec.builder(), "NET_RAW").command("true").build(),
+                "run", "--cap-drop", "NET_RAW", "--", "true");
+    }
+
+    /**
+     * Stops the bundle of {@code stage}; then a launch of {@code spec} is refused before any stage is opened, with
+     * an error containing {@code named}, leaving nothing behind, and so is the same launch through the command
+     * line ({@code cliArgs}). Once the bundle is started again the same launch runs.
+     */
+    private void refusedWhileStopped(String bsn, String stage, String named, Supplier<ContainerSpec> spec,
+            String... cliArgs) throws Exception {
+        Bundle bundle = Support.bundle(context, bsn);
+        assertEquals(bsn + " is active", Bundle.ACTIVE, bundle.getState());
+        ContainerSpec control = spec.get();
+        Support.Output c = run(runtime, control);
+        assertEquals("with " + stage + " the launch runs: " + c, 0, c.result().exitCode());
+        bundle.stop();
+        try {
+            awaitStages(runtime, stage + " to leave", s -> !s.contains(stage));
+            ContainerSpec refused = spec.get();
+            HostState before = HostState.now();
+            Support.Output o = run(runtime, refused);
+            HostState after = HostState.now();
+            assertEquals("exit code without " + stage + ": " + o, 125, o.result().exitCode());
+            assertNotNull("a refusal says why: " + o, o.result().error());
+            assertTrue("the refusal names " + named + ": " + o, o.result().error().contains(named));
+            assertEquals("the command never ran: " + o, "", o.out());
+            before.assertNothingLeftBy(refused.id(), after);
+            assertEquals("refused before any stage was opened", List.of(), early.events(refused.id()));
+            assertEquals("refused before any stage was opened", List.of(), late.events(refused.id()));
+
+            Support.CliResult cli = Support.cli(context, cliArgs);
+            assertEquals("cordon " + String.join(" ", cliArgs) + " without " + stage + ": " + cli, 125,
+                    cli.exitCode());
+            assertTrue("cordon " + String.join(" ", cliArgs) + " says on one line why it refused: " + cli,
+                    cli.err().startsWith("cordon: refusing to launch: ") && cli.err().contains(named)
+                            && cli.err().strip().lines().count() == 1);
+        } finally {
+            bundle.start();
+        }
+        awaitStages(runtime, stage + " to come back", s -> s.contains(stage));
+        ContainerSpec again = spec.get();
+        Support.Output o = run(runtime, again);
+        assertEquals("with " + stage + " back the launch runs again: " + o, 0, o.result().exitCode());
     }
 
     /** A stage that handles nothing and records, per container, the steps the orchestrator ran. */

@@ -101,4 +101,99 @@ public class LiveStagesIT {
                 runOk(runtime, ContainerSpec.builder().hostname("x").command("hostname").build()).out().trim());
         assertTrue("cordon:stages lists utsns again", stagesShownByGogo().contains("utsns"));
     }
+
+    /** A container that reports its seccomp mode and whether uname(2) works: "Seccomp: N" then "uname=OUTPUT". */
+    private static ContainerSpec seccompProbe(String profile) {
+        ContainerSpec.Builder b = ContainerSpec.builder();
+        if (profile != null) {
+            Support.securityOpt(b, "seccomp=" + profile);
+        }
+        return b.command("sh", "-c", "grep Seccomp: /proc/self/status | tr -s ' \\t' ' '; echo \"uname=$(uname -n 2>&1)\"")
+                .build();
+    }
+
+    @Test
+    public void stoppingSeccompDropsTheFilterAndRefusesAProfileAndStartingItBringsBothBack() throws Exception {
+        awaitStages(runtime, "the seccomp stage", s -> s.contains("seccomp"));
+        String profile = Support.unameDenyingProfile().toString();
+        ContainerSpec plain = seccompProbe(null);
+        assertEquals("with seccomp a container runs under the default filter",
+                "Seccomp: 2\nuname=" + shortId(plain) + "\n", runOk(runtime, plain).out());
+        assertEquals("with seccomp a container runs under the profile it asks for",
+                "Seccomp: 2\nuname=uname: cannot get system name: Operation not permitted\n",
+                runOk(runtime, seccompProbe(profile)).out());
+
+        Bundle seccomp = Support.bundle(context, "io.cordon.stage.seccomp");
+        seccomp.stop();
+        try {
+            awaitStages(runtime, "seccomp to leave", s -> !s.contains("seccomp"));
+            ContainerSpec unfiltered = seccompProbe(null);
+            assertEquals("without seccomp a container runs with no filter",
+                    "Seccomp: 0\nuname=" + shortId(unfiltered) + "\n", runOk(runtime, unfiltered).out());
+            assertFalse("cordon:stages still lists seccomp after its bundle stopped",
+                    stagesShownByGogo().contains("seccomp"));
+
+            Support.Output refused = run(runtime, seccompProbe(profile));
+            assertEquals("--security-opt seccomp=PROFILE without seccomp must be refused: " + refused, 125,
+                    refused.result().exitCode());
+            assertNotNull("a refusal says why: " + refused, refused.result().error());
+            assertTrue("the refusal names seccomp: " + refused, refused.result().error().contains("seccomp"));
+            assertEquals("nothing ran: " + refused, "", refused.out());
+        } finally {
+            seccomp.start();
+        }
+
+        awaitStages(runtime, "seccomp to come back", s -> s.contains("seccomp"));
+        ContainerSpec again = seccompProbe(null);
+        assertEquals("seccomp is back: the default filter again",
+                "Seccomp: 2\nuname=" + shortId(again) + "\n", runOk(runtime, again).out());
+        assertEquals("seccomp is back: the profile works again",
+                "Seccomp: 2\nuname=uname: cannot get system name: Operation not permitted\n",
+                runOk(runtime, seccompProbe(profile)).out());
+    }
+
+    /** The effective capabilities of a container, optionally with --cap-drop. */
+    private String effectiveCapabilities(String capDrop) {
+        ContainerSpec.Builder b = ContainerSpec.builder();
+        if (capDrop != null) {
+            Support.capDrop(b, capDrop);
+        }
+        return Support.effectiveCapabilities(runOk(runtime, b.command("cat", "/proc/self/status").build()).out());
+    }
+
+    @Test
+    public void stoppingCapsLeavesRootItsCapabilitiesAndRefusesCapDropAndStartingItBringsBothBack()
+            throws Exception {
+        awaitStages(runtime, "the caps stage", s -> s.contains("caps"));
+        String host = Support.effectiveCapabilities(java.nio.file.Files.readString(java.nio.file.Path.of(
+                "/proc/self/status")));
+        long netRaw = 1L << 13; // CAP_NET_RAW
+        String defaults = effectiveCapabilities(null);
+        assertNotEquals("with caps a container gets Docker's default set, not the host's " + host, host, defaults);
+        assertEquals("with caps, --cap-drop NET_RAW takes CAP_NET_RAW (bit 13) from the default set",
+                Long.toHexString(Long.parseLong(defaults, 16) & ~netRaw),
+                Long.toHexString(Long.parseLong(effectiveCapabilities("NET_RAW"), 16)));
+
+        Bundle caps = Support.bundle(context, "io.cordon.stage.caps");
+        caps.stop();
+        try {
+            awaitStages(runtime, "caps to leave", s -> !s.contains("caps"));
+            assertEquals("without caps root in the container keeps the capabilities it has on the host", host,
+                    effectiveCapabilities(null));
+
+            ContainerSpec dropping = Support.capDrop(ContainerSpec.builder(), "NET_RAW").command("true").build();
+            Support.Output refused = run(runtime, dropping);
+            assertEquals("--cap-drop without caps must be refused: " + refused, 125, refused.result().exitCode());
+            assertNotNull("a refusal says why: " + refused, refused.result().error());
+            assertTrue("the refusal names --cap-drop: " + refused,
+                    refused.result().error().contains("--cap-drop NET_RAW"));
+        } finally {
+            caps.start();
+        }
+
+        awaitStages(runtime, "caps to come back", s -> s.contains("caps"));
+        assertEquals("caps is back: the default set again", defaults, effectiveCapabilities(null));
+        assertEquals("caps is back: --cap-drop works again", Long.toHexString(Long.parseLong(defaults, 16) & ~netRaw),
+                Long.toHexString(Long.parseLong(effectiveCapabilities("NET_RAW"), 16)));
+    }
 }

@@ -10,6 +10,7 @@ import io.cordon.api.ContainerSpec;
 import io.cordon.api.RunResult;
 import io.cordon.api.StageInfo;
 import io.cordon.api.Stdio;
+import io.cordon.cli.CommandLineTool;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -71,6 +72,64 @@ final class Support {
         assertNull("launch of " + spec.command() + " failed: " + o, o.result().error());
         assertEquals("exit code of " + spec.command() + ": " + o, 0, o.result().exitCode());
         return o;
+    }
+
+    /**
+     * {@code --security-opt VALUE} as {@code cordon run} hands it to the spec. The tests build their security
+     * options through here and {@link #capDrop}, so that a change of the spec's form is made in one place.
+     */
+    static ContainerSpec.Builder securityOpt(ContainerSpec.Builder b, String value) {
+        return b.setting(ContainerSpec.SECURITY_OPT, value);
+    }
+
+    /** {@code --cap-drop CAPABILITY} as {@code cordon run} hands it to the spec. */
+    static ContainerSpec.Builder capDrop(ContainerSpec.Builder b, String capability) {
+        return b.setting("cap-drop", capability);
+    }
+
+    /**
+     * A seccomp profile of the test's own, in Docker's format: every system call is allowed except uname, which
+     * fails with EPERM, so that a container shows whether this profile is the one it runs under.
+     */
+    static Path unameDenyingProfile() {
+        try {
+            Path profile = CordonOptions.targetDir().resolve("profile-deny-uname.json");
+            Files.writeString(profile, """
+                    {"defaultAction": "SCMP_ACT_ALLOW",
+                     "syscalls": [{"names": ["uname"], "action": "SCMP_ACT_ERRNO"}]}
+                    """);
+            return profile;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** What {@code cordon ARGS...} printed and returned, through the command line service the CLI and Gogo use. */
+    record CliResult(int exitCode, String out, String err) {
+    }
+
+    static CliResult cli(BundleContext context, String... args) {
+        ServiceReference<CommandLineTool> ref = context.getServiceReference(CommandLineTool.class);
+        assertNotNull("no CommandLineTool service: is io.cordon.cli active?", ref);
+        CommandLineTool tool = context.getService(ref);
+        try {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            ByteArrayOutputStream err = new ByteArrayOutputStream();
+            int code;
+            try (PrintStream pout = new PrintStream(out, true, StandardCharsets.UTF_8);
+                    PrintStream perr = new PrintStream(err, true, StandardCharsets.UTF_8)) {
+                code = tool.execute(args, pout, perr);
+            }
+            return new CliResult(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        } finally {
+            context.ungetService(ref);
+        }
+    }
+
+    /** The capabilities a process has in effect, from its /proc status (the CapEff line, hex). */
+    static String effectiveCapabilities(String procStatus) {
+        return procStatus.lines().filter(l -> l.startsWith("CapEff:")).map(l -> l.substring(7).trim()).findFirst()
+                .orElseThrow(() -> new AssertionError("no CapEff line in:\n" + procStatus));
     }
 
     private static String read(Path p) throws IOException {

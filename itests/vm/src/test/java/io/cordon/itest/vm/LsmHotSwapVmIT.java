@@ -43,7 +43,13 @@ class LsmHotSwapVmIT {
                 .step("initial", "cordon:stages")
                 // Start without the SELinux bundle, so that installing it is part of the swap.
                 .step("no-selinux", "uninstall io.cordon.stage.selinux", "cordon:stages")
-                .step("a", "cordon:run -d -- sleep 600", "sleep 6", "cat " + A_LABEL)
+                // -d returns once A is registered, which can be before it has exec'd sleep (the first launch
+                // also loads cordon-default): a container waits for the watcher's first look, where a fixed
+                // "sleep 6" once ran out on a loaded host.
+                .step("a", "cordon:run -d -- sleep 600",
+                        "cordon:run -v /tmp:/guest-tmp:ro -- sh -c"
+                                + " 'until test -e /guest-tmp/a-label; do sleep 0.1; done'",
+                        "cat " + A_LABEL)
                 .step("stopped", "stop io.cordon.stage.apparmor", "cordon:stages", "cat " + A_LABEL)
                 .step("refused", "cordon:run --security-opt apparmor=cordon-default -- true")
                 .step("unlabelled", "cordon:run -- cat /proc/self/attr/current")

@@ -91,6 +91,10 @@ class VmHarnessIT {
                 chcon -t cordon_secret_t $d/files/secret
                 echo "label=$(stat -c %C $d/files/secret)"
                 mount -t tmpfs -o context=system_u:object_r:cordon_test_file_t:s0 tmpfs $d/own
+                # Audit records reach the kernel log through printk_ratelimit() (a burst of 10 per 5 s), so
+                # in a guest that has just booted and loaded a policy a denial's records can be dropped. Lift
+                # the limit, so that the log shows what the domain was denied.
+                echo 0 >/proc/sys/kernel/printk_ratelimit
                 echo "current=$(enter exec $ctx cat /proc/self/attr/current | tr -d '\\0')"
                 echo "open=$(attempt enter exec $ctx cat $d/files/open)"
                 echo "overlay=$(attempt enter exec $ctx head -c 5 pom.xml)"
@@ -100,7 +104,10 @@ class VmHarnessIT {
                 echo "nnp-secret=$(attempt setpriv --no-new-privs enter exec $ctx cat $d/files/secret)"
                 echo "own=$(attempt enter exec $ctx sh -c "echo mine >$d/own/f && mkdir $d/own/sub && cat $d/own/f")"
                 echo "own-label=$(stat -c %C $d/own/f)"
-                echo "avc=$(dmesg | grep 'avc:  denied' | grep -c 'tcontext=system_u:object_r:cordon_secret_t:s0 tclass=file permissive=0')"
+                # kauditd writes the records to the log after the denial returned: give it a moment.
+                denied="scontext=$ctx tcontext=system_u:object_r:cordon_secret_t:s0 tclass=file permissive=0"
+                for _ in $(seq 1 50); do dmesg | grep 'avc:  denied' | grep -q "$denied" && break; sleep 0.1; done
+                echo "avc=$(dmesg | grep 'avc:  denied' | grep -c "$denied" || true)"
                 echo "other-avc=$(dmesg | grep 'avc:  denied' | grep 'scontext=system_u:system_r:cordon_test_t:s0' | grep -v cordon_secret_t | tr '\\n' ' ')"
                 """);
         Map<String, String> v = values(r);
@@ -116,7 +123,10 @@ class VmHarnessIT {
         assertEquals("denied: cat: /srv/smoke/files/secret: Permission denied", v.get("nnp-secret"), r.output());
         assertEquals("allowed: mine", v.get("own"), r.output());
         assertEquals("system_u:object_r:cordon_test_file_t:s0", v.get("own-label"), r.output());
-        assertEquals("2", v.get("avc"), "both reads of the secret logged as enforced denials:\n" + r.output());
+        // The two EACCES above are the enforcement. The log shows that SELinux gave them, in the test domain, but
+        // not necessarily one record per read: the audit path may fold or drop identical denials.
+        assertTrue(Integer.parseInt(v.get("avc")) >= 1,
+                "an enforced denial of the secret to the test domain is logged:\n" + r.output());
         assertEquals("", v.get("other-avc"), "the domain is denied nothing else:\n" + r.output());
     }
 
@@ -178,13 +188,15 @@ class VmHarnessIT {
 
     @Test
     void aHungGuestIsKilledAndReported() {
+        // The timeout covers the boot too, which under emulation on a busy shared host took up to 20 s (a whole
+        // cgroup2 run of the test above, in a soak run): 90 s leaves the guest ample time to print first.
         long start = System.nanoTime();
         GuestVm.TimeoutError e = assertThrows(GuestVm.TimeoutError.class,
-                () -> GuestVm.run(Mode.CGROUP2, "echo started; sleep 600", Duration.ofSeconds(20)));
+                () -> GuestVm.run(Mode.CGROUP2, "echo started; sleep 600", Duration.ofSeconds(90)));
         long seconds = Duration.ofNanos(System.nanoTime() - start).toSeconds();
-        assertTrue(e.getMessage().contains("timed out after 20 s"), e.getMessage());
+        assertTrue(e.getMessage().contains("timed out after 90 s"), e.getMessage());
         assertTrue(e.getMessage().contains("started"), "output up to the timeout is kept:\n" + e.getMessage());
-        assertTrue(seconds < 60, "killed at the timeout, took " + seconds + " s");
+        assertTrue(seconds < 130, "killed at the timeout, took " + seconds + " s");
         assertTrue(ProcessHandle.current().descendants()
                 .noneMatch(h -> h.info().command().orElse("").contains("qemu-system")), "QEMU left running");
     }

@@ -65,16 +65,16 @@ EOF
 apparmor_parser -r /tmp/aa/cordon-test-deny && echo "HOST test-profile loaded"
 
 # The host (unconfined) signals a container under cordon-default: the profile must let it in, or the sleep runs
-# its full minute and the container reports a normal exit instead of SIGTERM's 143.
+# its full minute and the container reports a normal exit instead of SIGTERM's 143. The signaller reports into a
+# file, printed after the shell: written to the console it could land after a Gogo prompt, on the prompt's line.
+# It waits as long as the shell runs (a fixed number of tries ran out on a loaded host before the container started).
 (
-    for _ in $(seq 1 900); do
-        if pkill -TERM -f '^sleep 61$' 2>/dev/null; then
-            echo "HOST signal sent"
-            break
-        fi
+    until pkill -TERM -f '^sleep 61$' 2>/dev/null; do
         sleep 0.2
     done
+    echo sent >/tmp/aa/signal
 ) &
+signaller=$!
 
 CORDON_NO_BUILD=1 bin/cordon shell <<'EOF'
 cordon:stages
@@ -88,7 +88,9 @@ cordon:run -- sh -c 'sleep 61; echo AA signal exit $?'
 exit
 EOF
 echo "HOST shell-exit $?"
+kill "$signaller" 2>/dev/null
 wait
+echo "HOST signal $(cat /tmp/aa/signal 2>/dev/null || echo never-sent)"
 echo "HOST profiles $(tr '\n' ';' </sys/kernel/security/apparmor/profiles)"
 echo "HOST recorded-sha256 $(cat /run/cordon/apparmor/cordon-default.sha256)"
 echo "HOST source-sha256 $(sha256sum </var/cache/cordon/apparmor/profiles/cordon-default | cut -d' ' -f1)"

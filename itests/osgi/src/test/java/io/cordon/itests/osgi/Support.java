@@ -79,12 +79,13 @@ final class Support {
      * options through here and {@link #capDrop}, so that a change of the spec's form is made in one place.
      */
     static ContainerSpec.Builder securityOpt(ContainerSpec.Builder b, String value) {
-        return b.setting(ContainerSpec.SECURITY_OPT, value);
+        return b.securityOpts(java.util.List.of(value));
     }
 
     /** {@code --cap-drop CAPABILITY} as {@code cordon run} hands it to the spec. */
     static ContainerSpec.Builder capDrop(ContainerSpec.Builder b, String capability) {
-        return b.setting("cap-drop", capability);
+        return b.capabilities(io.cordon.api.CapabilityRequest.parse(false, java.util.List.of(),
+                java.util.List.of(capability)));
     }
 
     /**

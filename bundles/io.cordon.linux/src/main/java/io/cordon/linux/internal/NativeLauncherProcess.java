@@ -4,26 +4,17 @@ import com.sun.jna.LastErrorException;
 import com.sun.jna.ptr.IntByReference;
 import io.cordon.api.CordonException;
 import io.cordon.linux.LauncherProcess;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
+import io.cordon.linux.internal.LauncherReports.Report;
 import java.nio.charset.StandardCharsets;
 
 /** The Java end of one launcher: the plan/control pipe, the report pipe and the launcher's PID. */
 final class NativeLauncherProcess implements LauncherProcess {
-    static final int REPORT_PID = 1;
-    static final int REPORT_EXEC_OK = 2;
-    static final int REPORT_OP_FAILED = 3;
-    static final int REPORT_EXITED = 4;
-    static final int REPORT_LAUNCHER_ERROR = 5;
-    private static final int MAX_MESSAGE = 4096;
-
     private final int launcherPid;
     private int controlFd;
     private int reportFd;
     private volatile int childPid = -1;
     private boolean wentAhead;
-    private ExecOutcome execOutcome;
-    private volatile ExitStatus exitStatus;
+    private final LauncherReports reports = new LauncherReports();
     private boolean reaped;
     private String launcherError;
 
@@ -33,21 +24,18 @@ final class NativeLauncherProcess implements LauncherProcess {
         this.reportFd = reportFd;
     }
 
-    private record Report(int type, int a, int b, String message) {
-    }
-
     void sendPlan(byte[] plan) {
         writeFully(plan, "send the plan to the launcher");
     }
 
     void awaitPid() {
         Report r = readReport();
-        if (r == null || r.type != REPORT_PID) {
+        if (r == null || r.type() != LauncherReports.PID) {
             String why = launcherError != null ? launcherError
-                    : r == null ? "the launcher exited before cloning the child" : "unexpected report " + r.type;
+                    : r == null ? "the launcher exited before cloning the child" : "unexpected report " + r.type();
             throw new CordonException("launch failed: " + why);
         }
-        childPid = r.a;
+        childPid = r.a();
     }
 
     @Override
@@ -71,49 +59,18 @@ final class NativeLauncherProcess implements LauncherProcess {
 
     @Override
     public synchronized ExecOutcome awaitExec() {
-        while (execOutcome == null) {
-            Report r = readReport();
-            if (r == null) {
-                execOutcome = new ExecOutcome(false, -1, 0,
-                        launcherError != null ? launcherError : "the launcher exited before the child ran");
-            } else if (r.type == REPORT_EXEC_OK) {
-                execOutcome = new ExecOutcome(true, -1, 0, "");
-            } else if (r.type == REPORT_OP_FAILED) {
-                execOutcome = new ExecOutcome(false, r.a, r.b, r.message);
-            } else if (r.type == REPORT_EXITED) {
-                exitStatus = status(r);
-                execOutcome = new ExecOutcome(false, -1, 0, "the child exited before exec");
-            }
-        }
-        return execOutcome;
+        return reports.awaitExec(this::readReport,
+                () -> launcherError != null ? launcherError : "the launcher exited before the child ran");
     }
 
     @Override
     public synchronized ExitStatus awaitExit() {
-        while (exitStatus == null) {
-            Report r = readReport();
-            if (r == null) {
-                break;
-            }
-            if (r.type == REPORT_EXITED) {
-                exitStatus = status(r);
-            } else if (r.type == REPORT_OP_FAILED && execOutcome == null) {
-                execOutcome = new ExecOutcome(false, r.a, r.b, r.message);
-            } else if (r.type == REPORT_EXEC_OK && execOutcome == null) {
-                execOutcome = new ExecOutcome(true, -1, 0, "");
-            }
-        }
+        reports.awaitExit(this::readReport);
         int launcherStatus = reap();
-        if (exitStatus == null) {
-            // The launcher died without a report; its own status is all there is.
-            exitStatus = decodeWaitStatus(launcherStatus);
-        }
+        // A launcher that died without a report: its own status is all there is.
+        reports.exitIfUnknown(decodeWaitStatus(launcherStatus));
         releaseFds();
-        return exitStatus;
-    }
-
-    private static ExitStatus status(Report r) {
-        return r.b != 0 ? new ExitStatus(128 + r.b, r.b) : new ExitStatus(r.a, 0);
+        return reports.exit();
     }
 
     private static ExitStatus decodeWaitStatus(int status) {
@@ -123,7 +80,7 @@ final class NativeLauncherProcess implements LauncherProcess {
 
     @Override
     public void signal(int signal) {
-        if (exitStatus != null) {
+        if (reports.exit() != null) {
             return;
         }
         // SIGKILL/SIGSTOP cannot be caught and forwarded by the launcher, so they go to the child itself.
@@ -147,15 +104,7 @@ final class NativeLauncherProcess implements LauncherProcess {
         // EOF on the control pipe makes the launcher SIGKILL the child, before or after go.
         NativeLauncherSpawner.closeQuietly(controlFd);
         controlFd = -1;
-        while (exitStatus == null) {
-            Report r = readReport();
-            if (r == null) {
-                break;
-            }
-            if (r.type == REPORT_EXITED) {
-                exitStatus = status(r);
-            }
-        }
+        reports.awaitExit(this::readReport);
         reap();
         releaseFds();
     }
@@ -189,25 +138,18 @@ final class NativeLauncherProcess implements LauncherProcess {
     /** Next report, or null at EOF. A LAUNCHER_ERROR report is remembered and reading goes on. */
     private Report readReport() {
         while (true) {
-            byte[] header = readExactly(16);
+            byte[] header = readExactly(LauncherReports.HEADER_BYTES);
             if (header == null) {
                 return null;
             }
-            ByteBuffer h = ByteBuffer.wrap(header).order(ByteOrder.LITTLE_ENDIAN);
-            int type = h.getInt();
-            int a = h.getInt();
-            int b = h.getInt();
-            int len = h.getInt();
-            if (len < 0 || len > MAX_MESSAGE) {
-                throw new CordonException("launcher sent a malformed report (message length " + len + ")");
-            }
-            byte[] msg = len == 0 ? new byte[0] : readExactly(len);
+            LauncherReports.Header h = LauncherReports.Header.decode(header, "the launcher");
+            byte[] msg = h.length() == 0 ? new byte[0] : readExactly(h.length());
             if (msg == null) {
                 return null;
             }
-            Report r = new Report(type, a, b, new String(msg, StandardCharsets.UTF_8));
-            if (type == REPORT_LAUNCHER_ERROR) {
-                launcherError = r.message;
+            Report r = new Report(h.type(), h.a(), h.b(), new String(msg, StandardCharsets.UTF_8));
+            if (h.type() == LauncherReports.LAUNCHER_ERROR) {
+                launcherError = r.message();
                 continue;
             }
             return r;

@@ -5,11 +5,10 @@ import io.cordon.api.CordonException;
 import io.cordon.api.RemoteLauncher;
 import io.cordon.api.Stdio;
 import io.cordon.linux.LauncherProcess;
+import io.cordon.linux.internal.LauncherReports.Report;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -21,22 +20,16 @@ import java.nio.charset.StandardCharsets;
  * reports EXITED only after that, so the pid is the container's until then.
  */
 final class RemoteLauncherProcess implements LauncherProcess {
-    private static final int MAX_MESSAGE = 4096;
-
     private final RemoteLauncher remote;
     private volatile int childPid = -1;
     private boolean wentAhead;
     private boolean aborted;
     private boolean finished;
-    private ExecOutcome execOutcome;
-    private volatile ExitStatus exitStatus;
+    private final LauncherReports reports = new LauncherReports();
     private String launcherError;
 
     private RemoteLauncherProcess(RemoteLauncher remote) {
         this.remote = remote;
-    }
-
-    private record Report(int type, int a, int b, String message) {
     }
 
     /** Start the remote launcher, send it the plan and return once it reported the child's pid. */
@@ -56,13 +49,13 @@ final class RemoteLauncherProcess implements LauncherProcess {
             throw new CordonException("cannot send the plan to the client's launcher: " + e.getMessage());
         }
         Report r = child.readReport();
-        if (r == null || r.type != NativeLauncherProcess.REPORT_PID) {
+        if (r == null || r.type() != LauncherReports.PID) {
             child.finished = true;
             String why = child.launcherError != null ? child.launcherError
-                    : r == null ? "the client went away before cloning the child" : "unexpected report " + r.type;
+                    : r == null ? "the client went away before cloning the child" : "unexpected report " + r.type();
             throw new CordonException("launch failed: " + why);
         }
-        child.childPid = r.a;
+        child.childPid = r.a();
         return child;
     }
 
@@ -87,51 +80,23 @@ final class RemoteLauncherProcess implements LauncherProcess {
 
     @Override
     public synchronized ExecOutcome awaitExec() {
-        while (execOutcome == null) {
-            Report r = readReport();
-            if (r == null) {
-                execOutcome = new ExecOutcome(false, -1, 0,
-                        launcherError != null ? launcherError : "the client went away before the child ran");
-            } else if (r.type == NativeLauncherProcess.REPORT_EXEC_OK) {
-                execOutcome = new ExecOutcome(true, -1, 0, "");
-            } else if (r.type == NativeLauncherProcess.REPORT_OP_FAILED) {
-                execOutcome = new ExecOutcome(false, r.a, r.b, r.message);
-            } else if (r.type == NativeLauncherProcess.REPORT_EXITED) {
-                exitStatus = status(r);
-                execOutcome = new ExecOutcome(false, -1, 0, "the child exited before exec");
-            }
-        }
-        return execOutcome;
+        return reports.awaitExec(this::readReport,
+                () -> launcherError != null ? launcherError : "the client went away before the child ran");
     }
 
     @Override
     public synchronized ExitStatus awaitExit() {
-        while (exitStatus == null) {
-            Report r = readReport();
-            if (r == null) {
-                // The client died (its container with it: the child has PR_SET_PDEATHSIG) or it broke the
-                // protocol; either way no exit status will come.
-                exitStatus = new ExitStatus(128 + LibC.SIGKILL, LibC.SIGKILL);
-                break;
-            }
-            if (r.type == NativeLauncherProcess.REPORT_EXITED) {
-                exitStatus = status(r);
-            } else if (r.type == NativeLauncherProcess.REPORT_OP_FAILED && execOutcome == null) {
-                execOutcome = new ExecOutcome(false, r.a, r.b, r.message);
-            } else if (r.type == NativeLauncherProcess.REPORT_EXEC_OK && execOutcome == null) {
-                execOutcome = new ExecOutcome(true, -1, 0, "");
-            }
+        if (!reports.awaitExit(this::readReport)) {
+            // The client died (its container with it: the child has PR_SET_PDEATHSIG) or it broke the
+            // protocol; either way no exit status will come.
+            reports.exitIfUnknown(new ExitStatus(128 + LibC.SIGKILL, LibC.SIGKILL));
         }
-        return exitStatus;
-    }
-
-    private static ExitStatus status(Report r) {
-        return r.b != 0 ? new ExitStatus(128 + r.b, r.b) : new ExitStatus(r.a, 0);
+        return reports.exit();
     }
 
     @Override
     public void signal(int signal) {
-        if (exitStatus != null || childPid <= 0) {
+        if (reports.exit() != null || childPid <= 0) {
             return;
         }
         try {
@@ -150,7 +115,7 @@ final class RemoteLauncherProcess implements LauncherProcess {
      */
     @Override
     public synchronized void close() {
-        if (finished || exitStatus != null || childPid <= 0) {
+        if (finished || reports.exit() != null || childPid <= 0) {
             return;
         }
         if (!wentAhead) {
@@ -188,39 +153,33 @@ final class RemoteLauncherProcess implements LauncherProcess {
         }
         InputStream in = remote.fromLauncher();
         try {
-            while (true) {
-                byte[] header = in.readNBytes(16);
-                if (header.length < 16) {
-                    finished = true;
-                    return null;
-                }
-                ByteBuffer h = ByteBuffer.wrap(header).order(ByteOrder.LITTLE_ENDIAN);
-                int type = h.getInt();
-                int a = h.getInt();
-                int b = h.getInt();
-                int len = h.getInt();
-                if (len < 0 || len > MAX_MESSAGE || type < NativeLauncherProcess.REPORT_PID
-                        || type > NativeLauncherProcess.REPORT_LAUNCHER_ERROR) {
-                    finished = true;
-                    throw new CordonException("the client's launcher sent a malformed report (type " + type
-                            + ", message length " + len + ")");
-                }
-                byte[] msg = in.readNBytes(len);
-                if (msg.length < len) {
-                    throw new EOFException();
-                }
-                Report r = new Report(type, a, b, new String(msg, StandardCharsets.UTF_8));
-                if (type == NativeLauncherProcess.REPORT_LAUNCHER_ERROR) {
-                    // The launcher exits after this report.
-                    launcherError = r.message;
-                    finished = true;
-                    return null;
-                }
-                if (type == NativeLauncherProcess.REPORT_EXITED) {
-                    finished = true;
-                }
-                return r;
+            byte[] header = in.readNBytes(LauncherReports.HEADER_BYTES);
+            if (header.length < LauncherReports.HEADER_BYTES) {
+                finished = true;
+                return null;
             }
+            LauncherReports.Header h;
+            try {
+                h = LauncherReports.Header.decode(header, "the client's launcher");
+            } catch (CordonException malformed) {
+                finished = true;
+                throw malformed;
+            }
+            byte[] msg = in.readNBytes(h.length());
+            if (msg.length < h.length()) {
+                throw new EOFException();
+            }
+            Report r = new Report(h.type(), h.a(), h.b(), new String(msg, StandardCharsets.UTF_8));
+            if (h.type() == LauncherReports.LAUNCHER_ERROR) {
+                // The launcher exits after this report.
+                launcherError = r.message();
+                finished = true;
+                return null;
+            }
+            if (h.type() == LauncherReports.EXITED) {
+                finished = true;
+            }
+            return r;
         } catch (IOException e) {
             finished = true;
             return null;

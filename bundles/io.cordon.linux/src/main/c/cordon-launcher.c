@@ -62,7 +62,7 @@ static void put32(unsigned char *b, uint32_t v)
 	b[3] = (unsigned char)(v >> 24);
 }
 
-static int write_all(int fd, const void *buf, size_t len)
+int write_all(int fd, const void *buf, size_t len)
 {
 	const unsigned char *p = buf;
 	while (len) {

@@ -290,6 +290,21 @@ static int common_frame(int type, unsigned char *buf, uint32_t n)
 	return 0;
 }
 
+/* Sending the request failed. A daemon that refuses a client (its peer check) answers with its hello
+ * and an ERROR frame and closes without reading the request, so the write can fail with EPIPE while
+ * the reason waits in the socket: print that reason if it is there, else why the write failed. The
+ * socket is made non-blocking first, so a daemon that said nothing cannot hang the client here. */
+static void __attribute__((noreturn)) refused_or_fail(int s, unsigned char *buf, const char *path, int err)
+{
+	unsigned char h[8];
+	int flags = fcntl(s, F_GETFL);
+	if (flags >= 0 && fcntl(s, F_SETFL, flags | O_NONBLOCK) == 0 && read_all(s, h, sizeof h) > 0
+	    && get32(h) == HELLO_MAGIC && read_all(s, h, sizeof h) > 0 && get32(h) == F_ERROR
+	    && get32(h + 4) <= MAX_ERROR && read_all(s, buf, get32(h + 4)) > 0)
+		common_frame(F_ERROR, buf, get32(h + 4));
+	fail("cannot send the request to the daemon at %s: %s", path, strerror(err));
+}
+
 /* ---- launch ------------------------------------------------------------ */
 
 /* Tell the daemon why this process cannot become the launcher, as the launcher itself would. */
@@ -460,7 +475,7 @@ int client_main(int argc, char **argv)
 		request(&req, argc - first, argv + first);
 	}
 	if (write_all(s, req.p, req.len) < 0)
-		fail("cannot send the request to the daemon at %s: %s", path, strerror(errno));
+		refused_or_fail(s, buf, path, errno);
 	free(req.p);
 	read_daemon_hello(s, path);
 

@@ -12,6 +12,7 @@
  */
 #define _GNU_SOURCE
 #include "client.h"
+#include "fdio.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -25,6 +25,7 @@
 #define _GNU_SOURCE
 #include "plan.h"
 #include "client.h"
+#include "fdio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -60,21 +61,6 @@ static void put32(unsigned char *b, uint32_t v)
 	b[1] = (unsigned char)(v >> 8);
 	b[2] = (unsigned char)(v >> 16);
 	b[3] = (unsigned char)(v >> 24);
-}
-
-int write_all(int fd, const void *buf, size_t len)
-{
-	const unsigned char *p = buf;
-	while (len) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 /* Copy printable UTF-8, replacing control characters and bad bytes by '?', at most cap bytes. */

@@ -32,15 +32,6 @@ public interface ContainerRuntime {
      */
     ProcessIsolation kernelView(int pid);
 
-    /** The host pid of a running container's first process (id or unique prefix). */
-    default int pidOf(String id) {
-        List<ContainerInfo> matches = containers().stream().filter(c -> c.id().startsWith(id)).toList();
-        if (matches.isEmpty()) {
-            throw new CordonException("no running container with id " + id + " (see cordon ps)");
-        }
-        if (matches.size() > 1) {
-            throw new CordonException("id prefix " + id + " matches " + matches.size() + " containers: give more digits");
-        }
-        return matches.get(0).pid();
-    }
+    /** The host pid of a running container's first process (id or unique prefix, as for {@link #kill}). */
+    int pidOf(String id);
 }

@@ -119,6 +119,11 @@ public class Orchestrator implements ContainerRuntime {
     }
 
     @Override
+    public int pidOf(String id) {
+        return find(id).info().pid();
+    }
+
+    @Override
     public Map<String, Map<String, String>> stats(String id) {
         return find(id).pipeline().stats();
     }
